@@ -1,0 +1,105 @@
+#include "sim/wire/checksum.h"
+
+namespace iovsim::wire {
+
+namespace {
+
+uint16_t fold64(uint64_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    return static_cast<uint16_t>(sum);
+}
+
+// Sum of a buffer taken as starting on a word boundary; a trailing odd byte is the high byte of a
+// zero-padded word (RFC 1071 section 4.1).
+uint64_t sum_words(const uint8_t* data, size_t len)
+{
+    uint64_t sum = 0;
+    size_t i = 0;
+    for (; i + 1 < len; i += 2) {
+        sum += (static_cast<uint32_t>(data[i]) << 8) | data[i + 1];
+    }
+    if (i < len) {
+        sum += static_cast<uint32_t>(data[i]) << 8;
+    }
+    return sum;
+}
+
+uint16_t swap_bytes(uint16_t v)
+{
+    return static_cast<uint16_t>((v << 8) | (v >> 8));
+}
+
+} // namespace
+
+partial& partial::add(const uint8_t* data, size_t len)
+{
+    if (len == 0) {
+        return *this;
+    }
+    const uint16_t piece = fold64(sum_words(data, len));
+    // Swapping a folded sum multiplies it by 256 modulo 0xFFFF, which moves every byte to the
+    // other half of its word: exactly what starting at an odd offset does.
+    m_sum += (m_length & 1) ? swap_bytes(piece) : piece;
+    m_length += len;
+    return *this;
+}
+
+partial& partial::add_be16(uint16_t value)
+{
+    const uint8_t bytes[2] = {static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+    return add(bytes, sizeof bytes);
+}
+
+partial& partial::add_be32(uint32_t value)
+{
+    const uint8_t bytes[4] = {static_cast<uint8_t>(value >> 24), static_cast<uint8_t>(value >> 16),
+                              static_cast<uint8_t>(value >> 8), static_cast<uint8_t>(value)};
+    return add(bytes, sizeof bytes);
+}
+
+partial& partial::add(const partial& other)
+{
+    const uint16_t piece = other.fold();
+    m_sum += (m_length & 1) ? swap_bytes(piece) : piece;
+    m_length += other.m_length;
+    return *this;
+}
+
+uint16_t partial::fold() const
+{
+    return fold64(m_sum);
+}
+
+uint16_t ones_complement_sum(const uint8_t* data, size_t len)
+{
+    return len == 0 ? 0 : fold64(sum_words(data, len));
+}
+
+uint16_t internet_checksum(const uint8_t* data, size_t len)
+{
+    return static_cast<uint16_t>(~ones_complement_sum(data, len));
+}
+
+uint16_t ones_complement_add(uint16_t a, uint16_t b)
+{
+    return fold64(static_cast<uint64_t>(a) + b);
+}
+
+uint16_t checksum_update16(uint16_t checksum, uint16_t old_word, uint16_t new_word)
+{
+    const uint64_t sum = static_cast<uint16_t>(~checksum) + static_cast<uint64_t>(static_cast<uint16_t>(~old_word))
+                         + new_word;
+    return static_cast<uint16_t>(~fold64(sum));
+}
+
+uint16_t checksum_update32(uint16_t checksum, uint32_t old_value, uint32_t new_value)
+{
+    const uint16_t hi = checksum_update16(checksum, static_cast<uint16_t>(old_value >> 16),
+                                          static_cast<uint16_t>(new_value >> 16));
+    return checksum_update16(hi, static_cast<uint16_t>(old_value), static_cast<uint16_t>(new_value));
+}
+
+} // namespace iovsim::wire
