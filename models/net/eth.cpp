@@ -1,0 +1,66 @@
+#include "models/net/eth.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <sysc/kernel/sc_spawn.h>
+
+using namespace sc_core;
+
+namespace iovsim::models::net {
+
+eth_link::eth_link(sc_module_name name, sc_time propagation) : sc_module(name), m_propagation(propagation)
+{
+    for (direction& d : m_dir) {
+        sc_spawn_options opts;
+        opts.spawn_method();
+        opts.set_sensitivity(&d.arrive);
+        opts.dont_initialize();
+        sc_spawn([this, &d] { deliver(d); }, sc_gen_unique_name("deliver"), &opts);
+    }
+}
+
+void eth_link::connect(eth_endpoint& a, eth_endpoint& b)
+{
+    m_dir[0].to = &b;   // side 0 sends to b
+    m_dir[1].to = &a;
+}
+
+void eth_link::carry(unsigned from, const frame_ptr& frame, const sc_time& sent)
+{
+    direction& d = m_dir[from & 1];
+    if (d.to == nullptr)
+        throw std::logic_error(std::string(name()) + ": link not connected");
+    if (m_tap)
+        m_tap(frame, sent);
+    const sc_time at = sent + m_propagation;
+    d.in_flight.emplace_back(at, frame);
+    if (d.in_flight.size() == 1)
+        d.arrive.notify(at - sc_time_stamp());
+}
+
+void eth_link::deliver(direction& d)
+{
+    const sc_time now = sc_time_stamp();
+    while (!d.in_flight.empty() && d.in_flight.front().first <= now) {
+        frame_ptr f = std::move(d.in_flight.front().second);
+        d.in_flight.pop_front();
+        d.to->frame_arrived(f);
+    }
+    if (!d.in_flight.empty())
+        d.arrive.notify(d.in_flight.front().first - now);
+}
+
+sc_time eth_tx_port::send(const frame_ptr& frame)
+{
+    const sc_time start = std::max(sc_time_stamp(), m_busy_until);
+    m_busy_until = start + serialization(frame->bytes.size());
+    ++m_frames;
+    // The frame's last bit (FCS) leaves before the inter-frame gap.
+    const sc_time last_bit = m_busy_until - sc_time(ifg_bytes * m_ns_per_byte, SC_NS);
+    if (m_link)
+        m_link->carry(m_side, frame, last_bit);
+    return m_busy_until;
+}
+
+} // namespace iovsim::models::net

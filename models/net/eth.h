@@ -1,0 +1,90 @@
+#pragma once
+// Ethernet frames as they travel between MACs, links and switches, and the transmit side of a port:
+// a serializer at line rate (preamble + SFD, FCS and the inter-frame gap are on the wire too).
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+namespace iovsim::models::net {
+
+struct eth_frame {
+    std::vector<uint8_t> bytes;  // destination MAC .. payload (padded), without FCS
+    bool fcs_ok = true;          // false: the frame was corrupted on the wire
+};
+using frame_ptr = std::shared_ptr<const eth_frame>;
+
+constexpr unsigned preamble_sfd_bytes = 8;
+constexpr unsigned fcs_bytes = 4;
+constexpr unsigned ifg_bytes = 12;
+constexpr unsigned min_frame_bytes = 60;    // without FCS
+constexpr unsigned max_frame_bytes = 1514;  // without FCS, untagged, standard MTU
+constexpr unsigned max_tagged_frame_bytes = 1518;
+
+// Something that receives frames: a MAC or a switch port. Called when the frame's last bit arrived.
+class eth_endpoint {
+public:
+    virtual ~eth_endpoint() = default;
+    virtual void frame_arrived(const frame_ptr& frame) = 0;
+};
+
+// Bytes a frame occupies on the wire, preamble to the end of the inter-frame gap.
+inline uint64_t wire_bytes(size_t frame_bytes)
+{
+    const size_t padded = frame_bytes < min_frame_bytes ? min_frame_bytes : frame_bytes;
+    return preamble_sfd_bytes + padded + fcs_bytes + ifg_bytes;
+}
+
+// A point-to-point cable. Each direction delivers frames in order after the propagation delay;
+// the transmitter (eth_tx_port) has already spent the serialization time.
+class eth_link : public sc_core::sc_module {
+public:
+    eth_link(sc_core::sc_module_name name, sc_core::sc_time propagation);
+
+    void connect(eth_endpoint& a, eth_endpoint& b);
+    // Frame whose last bit leaves side `from` (0 or 1) at `sent` (absolute, >= now).
+    void carry(unsigned from, const frame_ptr& frame, const sc_core::sc_time& sent);
+    // Optional tap: sees every frame with the time its transmission ended.
+    void set_tap(std::function<void(const frame_ptr&, const sc_core::sc_time&)> tap) { m_tap = std::move(tap); }
+
+private:
+    struct direction {
+        std::deque<std::pair<sc_core::sc_time, frame_ptr>> in_flight;
+        sc_core::sc_event arrive;
+        eth_endpoint* to = nullptr;
+    };
+    void deliver(direction& d);
+
+    sc_core::sc_time m_propagation;
+    direction m_dir[2];
+    std::function<void(const frame_ptr&, const sc_core::sc_time&)> m_tap;
+};
+
+// The transmit side of a port: serializes one frame after another at the line rate.
+class eth_tx_port {
+public:
+    eth_tx_port(double gbps, eth_link* link = nullptr, unsigned side = 0)
+        : m_ns_per_byte(8.0 / gbps), m_link(link), m_side(side) {}
+    void attach(eth_link& link, unsigned side) { m_link = &link; m_side = side; }
+    // Queues a frame behind the ones already being sent; returns the time its last bit is out.
+    sc_core::sc_time send(const frame_ptr& frame);
+    // When the serializer is free again (absolute).
+    const sc_core::sc_time& busy_until() const { return m_busy_until; }
+    sc_core::sc_time serialization(size_t frame_bytes) const
+    {
+        return sc_core::sc_time(static_cast<double>(wire_bytes(frame_bytes)) * m_ns_per_byte, sc_core::SC_NS);
+    }
+    uint64_t frames() const { return m_frames; }
+
+private:
+    double m_ns_per_byte;
+    eth_link* m_link;
+    unsigned m_side;
+    sc_core::sc_time m_busy_until;
+    uint64_t m_frames = 0;
+};
+
+} // namespace iovsim::models::net

@@ -1,0 +1,131 @@
+#include "models/nic/e10k.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "models/platform/address_map.h"
+#include "models/platform/tlm_ext.h"
+
+using namespace sc_core;
+
+namespace iovsim::nic {
+
+SC_HAS_PROCESS(e10k_nic);
+
+e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
+    : sc_module(name), bar("bar"), dma("dma"), m_params(params),
+      m_classifier(e10k::num_pools, e10k::queues_per_pool, e10k::num_rar, e10k::num_5tuple),
+      m_mac_tx(params.line_gbps)
+{
+    if (params.num_vfs > e10k::num_pools)
+        throw std::invalid_argument("e10k: at most 64 VFs");
+    bar.register_b_transport(this, &e10k_nic::bar_b_transport);
+
+    auto sender = [this](uint16_t rid) {
+        return [this, rid](uint64_t addr, uint32_t data) {
+            uint8_t bytes[4];
+            std::memcpy(bytes, &data, 4);
+            dma_write(rid, addr, bytes, 4, false);
+        };
+    };
+    m_pf.rid = models::nic_pf_rid;
+    m_pf.irq = std::make_unique<msix_function>("pf_msix", e10k::pf_msix_vectors > 32 ? 32 : e10k::pf_msix_vectors,
+                                               sender(m_pf.rid));
+    build_pf_registers();
+    for (unsigned v = 0; v < params.num_vfs; ++v) {
+        auto fn = std::make_unique<function>();
+        fn->rid = models::nic_vf_rid(v);
+        fn->pool = v;
+        fn->irq = std::make_unique<msix_function>("vf_msix", e10k::vf_msix_vectors, sender(fn->rid));
+        m_vfs.push_back(std::move(fn));
+        build_vf_registers(v);
+    }
+    sync_pool_enables();
+    SC_THREAD(rx_thread);
+    SC_THREAD(tx_thread);
+}
+
+e10k_nic::function* e10k_nic::function_of_queue(unsigned queue)
+{
+    const unsigned pool = queue / e10k::queues_per_pool;
+    if ((m_vt_ctl & e10k::VT_CTL_VT_ENA) && pool < m_vfs.size() && pool != m_pf.pool)
+        return m_vfs[pool].get();
+    return &m_pf;
+}
+
+uint16_t e10k_nic::rid_of_queue(unsigned queue) const
+{
+    return const_cast<e10k_nic*>(this)->function_of_queue(queue)->rid;
+}
+
+// The MSI-X vector a queue's interrupt cause goes to (IVAR / VTIVAR), or ~0u when none is mapped.
+unsigned e10k_nic::vector_of_queue(unsigned queue, bool tx, function*& fn)
+{
+    fn = function_of_queue(queue);
+    uint8_t entry;
+    if (fn == &m_pf)
+        entry = tx ? m_pf_ivar_tx[queue] : m_pf_ivar_rx[queue];
+    else
+        entry = tx ? fn->ivar_tx[queue % e10k::queues_per_pool] : fn->ivar_rx[queue % e10k::queues_per_pool];
+    if (!(entry & e10k::IVAR_ALLOC_VAL))
+        return ~0u;
+    return entry & 0x3F;
+}
+
+void e10k_nic::raise_queue_irq(unsigned queue, bool tx)
+{
+    function* fn = nullptr;
+    const unsigned vec = vector_of_queue(queue, tx, fn);
+    if (vec != ~0u)
+        fn->irq->raise(vec);
+}
+
+bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
+{
+    tlm::tlm_generic_payload trans;
+    models::pcie_ext ext;
+    ext.requester_id = rid;
+    trans.set_extension(&ext);
+    trans.set_command(tlm::TLM_READ_COMMAND);
+    trans.set_address(addr);
+    trans.set_data_ptr(data);
+    trans.set_data_length(static_cast<unsigned>(len));
+    trans.set_streaming_width(static_cast<unsigned>(len));
+    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time delay = m_params.cycle * m_params.dma_setup_cycles;
+    dma->b_transport(trans, delay);
+    trans.clear_extension(&ext);
+    wait(delay);
+    if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        ++m_stats.dma_errors;
+        return false;
+    }
+    return true;
+}
+
+bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread)
+{
+    tlm::tlm_generic_payload trans;
+    models::pcie_ext ext;
+    ext.requester_id = rid;
+    trans.set_extension(&ext);
+    trans.set_command(tlm::TLM_WRITE_COMMAND);
+    trans.set_address(addr);
+    trans.set_data_ptr(const_cast<uint8_t*>(data));
+    trans.set_data_length(static_cast<unsigned>(len));
+    trans.set_streaming_width(static_cast<unsigned>(len));
+    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time delay = from_thread ? m_params.cycle * m_params.dma_setup_cycles : SC_ZERO_TIME;
+    dma->b_transport(trans, delay);
+    trans.clear_extension(&ext);
+    // Posted: the engine moves on once its TLPs are on the link.
+    if (from_thread && ext.sender_busy > SC_ZERO_TIME)
+        wait(ext.sender_busy);
+    if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        ++m_stats.dma_errors;
+        return false;
+    }
+    return true;
+}
+
+} // namespace iovsim::nic

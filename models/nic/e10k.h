@@ -1,0 +1,153 @@
+#pragma once
+// The SR-IOV NIC, after the Intel 82599: one physical function and up to 64 virtual functions
+// sharing 128 receive and 128 transmit queues (2 per pool), a 10 GbE MAC, and a DMA engine behind
+// one PCIe link. Register map and descriptor formats: models/nic/e10k_regs.h.
+//
+// Pipeline, each stage in its own file:
+//   e10k_regs.cpp  register files of the PF and the VFs (typed registers, declared once)
+//   e10k_rx.cpp    MAC receive -> packet buffer -> classify (pool, queue) -> descriptor fetch ->
+//                  data DMA -> descriptor write-back -> interrupt
+//   e10k_tx.cpp    tail doorbell -> descriptor fetch -> data fetch -> MAC transmit -> write-back
+//   msix_function  interrupt causes, masks, throttling and MSI-X messages per function
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/reg_file.h"
+#include "models/net/eth.h"
+#include "models/nic/e10k_regs.h"
+#include "models/nic/msix_function.h"
+#include "models/nic/rx_classifier.h"
+
+namespace iovsim::nic {
+
+struct e10k_params {
+    unsigned num_vfs = 0;                 // VFs the PF enables at reset (SR-IOV NumVFs)
+    double line_gbps = 10.0;
+    sc_core::sc_time cycle = sc_core::sc_time(6.4, sc_core::SC_NS);  // 156.25 MHz XGMII clock
+    unsigned rx_parse_cycles = 8;         // header parse and filter lookup per frame
+    unsigned dma_setup_cycles = 4;        // building a DMA request (per descriptor or buffer)
+    unsigned rx_desc_fetch_batch = 8;     // descriptors read per fetch (up to what is available)
+    unsigned tx_desc_fetch_batch = 8;
+    uint64_t rx_packet_buffer_bytes = 512 * 1024;  // 82599: 512 KB receive packet buffer
+};
+
+struct e10k_stats {
+    uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
+    uint64_t rx_crc_errors = 0, rx_undersize = 0, rx_oversize = 0;
+    uint64_t rx_buffer_overflow = 0;     // packet buffer full
+    uint64_t rx_no_descriptor = 0;       // queue had no free descriptor
+    uint64_t rx_queue_disabled = 0;
+    uint64_t rx_buffer_too_small = 0;
+    uint64_t tx_malformed_descriptors = 0;
+    uint64_t tx_bad_frames = 0;          // assembled frame too short or too long
+    uint64_t dma_errors = 0;             // a DMA answered with an error (IOMMU fault, bad address)
+    uint64_t mmio_errors = 0;
+    uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
+};
+
+class e10k_nic : public sc_core::sc_module, public models::net::eth_endpoint {
+public:
+    tlm_utils::simple_target_socket<e10k_nic> bar;       // MMIO: PF and VF BARs (full addresses)
+    tlm_utils::simple_initiator_socket<e10k_nic> dma;    // upstream to the PCIe link
+
+    e10k_nic(sc_core::sc_module_name name, const e10k_params& params);
+
+    void attach(models::net::eth_link& link, unsigned side) { m_mac_tx.attach(link, side); }
+    void frame_arrived(const models::net::frame_ptr& frame) override;  // MAC receive
+
+    const e10k_stats& stats() const { return m_stats; }
+    const rx_classifier& classifier() const { return m_classifier; }
+    // Per-queue counters (also readable as QPRC/QPRDC).
+    uint64_t queue_rx_packets(unsigned q) const { return m_rxq.at(q).packets; }
+    uint64_t queue_rx_drops(unsigned q) const { return m_rxq.at(q).drops; }
+
+private:
+    struct rx_queue {
+        uint64_t base = 0;
+        uint32_t len_bytes = 0, head = 0, tail = 0, srrctl = 2, rxdctl = 0;
+        uint32_t fetch = 0;                  // next descriptor index to fetch
+        std::deque<e10k::rx_desc_read> cache;
+        uint64_t packets = 0, drops = 0;
+        uint32_t ring_size() const { return len_bytes / e10k::desc_bytes; }
+    };
+    struct tx_queue {
+        uint64_t base = 0;
+        uint32_t len_bytes = 0, head = 0, tail = 0, txdctl = 0;
+        uint32_t fetch = 0;
+        std::deque<std::pair<uint32_t, e10k::tx_desc>> cache;   // (index, descriptor)
+        std::vector<uint8_t> assembling;     // frame being gathered from buffers until EOP
+        uint64_t packets = 0;
+        uint32_t ring_size() const { return len_bytes / e10k::desc_bytes; }
+    };
+    struct function {
+        models::reg_file regs;
+        std::unique_ptr<msix_function> irq;
+        uint16_t rid = 0;
+        unsigned pool = 0;                   // VF: its pool; PF: the default pool (VT_CTL.DEF_PL)
+        std::array<uint8_t, e10k::queues_per_pool> ivar_rx{}, ivar_tx{};  // VF: VTIVAR entries
+    };
+    struct register_ids {
+        unsigned ral, rah, mpsar_lo, mpsar_hi, saqf, daqf, sdpqf, ftqf, l34t_imir;
+    };
+
+    // e10k_regs.cpp
+    void build_pf_registers();
+    void build_vf_registers(unsigned vf);
+    void add_rx_queue_registers(models::reg_file& regs, uint32_t base, unsigned first_queue, unsigned count);
+    void add_tx_queue_registers(models::reg_file& regs, uint32_t base, unsigned first_queue, unsigned count);
+    void bar_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    void sync_filter(unsigned idx);
+    void sync_address(unsigned idx);
+    void sync_pool_enables();
+
+    // e10k_rx.cpp
+    void rx_thread();
+    bool rx_deliver(unsigned queue, const models::net::eth_frame& frame);
+    bool rx_fetch(unsigned queue);
+    void raise_queue_irq(unsigned queue, bool tx);
+
+    // e10k_tx.cpp
+    void tx_thread();
+    bool tx_service(unsigned queue);
+    void tx_doorbell(unsigned queue, const sc_core::sc_time& delay);
+
+    // DMA on behalf of the function owning `queue`. Reads wait for the data; writes are posted and
+    // wait only while the link serializes them. False when the path answered with an error.
+    bool dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len);
+    bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread);
+    uint16_t rid_of_queue(unsigned queue) const;
+    unsigned vector_of_queue(unsigned queue, bool tx, function*& fn);
+    function* function_of_queue(unsigned queue);
+
+    e10k_params m_params;
+    e10k_stats m_stats;
+    rx_classifier m_classifier;
+    function m_pf;
+    std::vector<std::unique_ptr<function>> m_vfs;
+    std::array<rx_queue, e10k::num_queues> m_rxq;
+    std::array<tx_queue, e10k::num_queues> m_txq;
+    std::array<uint8_t, e10k::num_queues> m_pf_ivar_rx{}, m_pf_ivar_tx{};  // 8-bit IVAR entries
+    uint64_t m_vf_rx_enabled = 0, m_vf_tx_enabled = 0;   // PFVFRE, PFVFTE
+    uint32_t m_vt_ctl = 0;
+    bool m_rx_enabled = false, m_tx_enabled = false;     // RXCTRL.RXEN, DMATXCTL.TE
+
+    models::net::eth_tx_port m_mac_tx;
+    std::deque<models::net::frame_ptr> m_rx_fifo;         // the receive packet buffer
+    uint64_t m_rx_fifo_bytes = 0;
+    sc_core::sc_event m_rx_event;
+    sc_core::sc_event m_tx_event;
+    uint64_t m_tx_pending_mask[2] = {0, 0};              // queues whose tail moved
+    unsigned m_tx_rr = 0;                                 // round-robin position
+    register_ids m_id{};
+    sc_core::sc_time m_mmio_delay;                        // annotated delay of the access in progress
+};
+
+} // namespace iovsim::nic

@@ -1,0 +1,101 @@
+#include "models/platform/dram.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+using namespace sc_core;
+
+namespace iovsim::models {
+
+void dram::free_deleter::operator()(uint8_t* p) const { std::free(p); }
+
+SC_HAS_PROCESS(dram);
+
+dram::dram(sc_module_name name, const dram_params& params)
+    : sc_module(name), target("target"), m_params(params)
+{
+    if (params.size_bytes == 0 || params.size_bytes > dram_max_bytes)
+        throw std::invalid_argument("dram size out of range");
+    m_bytes.reset(static_cast<uint8_t*>(std::calloc(params.size_bytes, 1)));
+    if (!m_bytes)
+        throw std::runtime_error("cannot reserve simulated DRAM");
+    target.register_b_transport(this, &dram::b_transport);
+    target.register_get_direct_mem_ptr(this, &dram::get_direct_mem_ptr);
+    SC_METHOD(apply_writes);
+    sensitive << m_apply_event;
+    dont_initialize();
+}
+
+uint8_t* dram::host_ptr(uint64_t pa, uint64_t len)
+{
+    if (pa >= m_params.size_bytes || len > m_params.size_bytes - pa)
+        throw std::out_of_range("physical address " + std::to_string(pa) + "+" + std::to_string(len) +
+                                " outside DRAM");
+    return m_bytes.get() + pa;
+}
+
+// The memory controller serves one access at a time at its bandwidth; an access waits for the one
+// before it. Returns the time the access completes, counted from `start`.
+sc_time dram::occupy(uint64_t bytes, const sc_time& start)
+{
+    const sc_time transfer(static_cast<double>(bytes * 8) / m_params.bandwidth_gbps, SC_NS);
+    const sc_time begin = std::max(start, m_busy_until);
+    m_busy_until = begin + transfer;
+    return m_busy_until + m_params.access_latency;
+}
+
+void dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
+{
+    const uint64_t addr = trans.get_address();
+    const uint64_t len = trans.get_data_length();
+    if (addr >= m_params.size_bytes || len > m_params.size_bytes - addr || trans.get_byte_enable_ptr()) {
+        ++m_errors;
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    const sc_time start = sc_time_stamp() + delay;
+    const sc_time done = occupy(len, start);
+    delay = done - sc_time_stamp();
+    if (trans.is_read()) {
+        std::memcpy(trans.get_data_ptr(), m_bytes.get() + addr, len);
+        m_bytes_read += len;
+    } else if (trans.is_write()) {
+        m_bytes_written += len;
+        const uint8_t* src = trans.get_data_ptr();
+        m_pending.push({done, m_seq++, addr, std::vector<uint8_t>(src, src + len)});
+        m_apply_event.notify(m_pending.top().when - sc_time_stamp());
+    }
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void dram::apply_writes()
+{
+    bool any = false;
+    while (!m_pending.empty() && m_pending.top().when <= sc_time_stamp()) {
+        const pending_write& w = m_pending.top();
+        std::memcpy(m_bytes.get() + w.addr, w.data.data(), w.data.size());
+        m_pending.pop();
+        any = true;
+    }
+    if (!m_pending.empty())
+        m_apply_event.notify(m_pending.top().when - sc_time_stamp());
+    if (any)
+        m_write_event.notify(SC_ZERO_TIME);
+}
+
+bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi)
+{
+    (void)trans;
+    dmi.allow_read_write();
+    dmi.set_dmi_ptr(m_bytes.get());
+    dmi.set_start_address(0);
+    dmi.set_end_address(m_params.size_bytes - 1);
+    dmi.set_read_latency(m_params.access_latency);
+    dmi.set_write_latency(m_params.access_latency);
+    return true;
+}
+
+} // namespace iovsim::models

@@ -1,0 +1,74 @@
+#pragma once
+// Host DRAM: a byte array with an access latency and a bandwidth. Devices reach it by TLM
+// transactions (DMA, after the IOMMU); cores reach it directly (DMI), their cost charged by the
+// software's cost model. A DMA write lands at the time its annotated delay says (a posted write in
+// flight is not yet visible); pollers wait on dma_write_event() instead of spinning.
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/platform/address_map.h"
+
+namespace iovsim::models {
+
+struct dram_params {
+    uint64_t size_bytes = 256ULL << 20;
+    sc_core::sc_time access_latency = sc_core::sc_time(80, sc_core::SC_NS);
+    double bandwidth_gbps = 10.6 * 8;  // bits per ns
+};
+
+class dram : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<dram> target;
+
+    dram(sc_core::sc_module_name name, const dram_params& params);
+
+    // Direct access for software running on cores (the DMI view). Bounds-checked.
+    uint8_t* host_ptr(uint64_t pa, uint64_t len);
+    uint64_t size() const { return m_params.size_bytes; }
+
+    // Notified when a DMA write becomes visible.
+    const sc_core::sc_event& dma_write_event() const { return m_write_event; }
+
+    uint64_t bytes_read() const { return m_bytes_read; }
+    uint64_t bytes_written() const { return m_bytes_written; }
+    uint64_t errors() const { return m_errors; }
+
+private:
+    struct pending_write {
+        sc_core::sc_time when;
+        uint64_t seq;
+        uint64_t addr;
+        std::vector<uint8_t> data;
+    };
+    struct later {
+        bool operator()(const pending_write& a, const pending_write& b) const
+        {
+            return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+        }
+    };
+
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+    void apply_writes();
+    sc_core::sc_time occupy(uint64_t bytes, const sc_core::sc_time& start);
+
+    dram_params m_params;
+    struct free_deleter { void operator()(uint8_t* p) const; };
+    std::unique_ptr<uint8_t, free_deleter> m_bytes;  // calloc'ed: pages are backed on first touch
+    std::priority_queue<pending_write, std::vector<pending_write>, later> m_pending;
+    sc_core::sc_event m_apply_event;
+    sc_core::sc_event m_write_event;
+    sc_core::sc_time m_busy_until;
+    uint64_t m_seq = 0;
+    uint64_t m_bytes_read = 0;
+    uint64_t m_bytes_written = 0;
+    uint64_t m_errors = 0;
+};
+
+} // namespace iovsim::models
