@@ -7,20 +7,27 @@ namespace iovsim::models {
 
 unsigned reg_file::add(reg_def def)
 {
-    if (def.count == 0 || def.stride < 4 || def.offset % 4 != 0 || def.stride % 4 != 0)
+    const uint64_t last = uint64_t{def.offset} + uint64_t{def.stride} * (def.count == 0 ? 0 : def.count - 1);
+    if (def.count == 0 || def.stride < 4 || def.offset % 4 != 0 || def.stride % 4 != 0 || last > 0xFFFF'FFFCULL)
         throw std::logic_error("register " + def.name + ": bad geometry");
-    const unsigned id = static_cast<unsigned>(m_regs.size());
-    reg_slot slot{def, m_values.size()};
+    // Check every element before inserting any, so a refused declaration changes nothing.
     for (unsigned i = 0; i < def.count; ++i) {
         const uint32_t off = def.offset + i * def.stride;
         if (decode(off) != nullptr)
             throw std::logic_error("register " + def.name + " overlaps " + name_at(off));
-        m_decode.push_back({off, id, i});
-        std::sort(m_decode.begin(), m_decode.end(),
-                  [](const decode_entry& a, const decode_entry& b) { return a.offset < b.offset; });
-        m_values.push_back(def.reset);
     }
-    m_regs.push_back(std::move(slot));
+    const unsigned id = static_cast<unsigned>(m_regs.size());
+    const size_t first_value = m_values.size();
+    m_decode.reserve(m_decode.size() + def.count);
+    for (unsigned i = 0; i < def.count; ++i) {
+        const uint32_t off = def.offset + i * def.stride;
+        // Insert in place: sorting after every element made large arrays quadratic in time.
+        auto pos = std::lower_bound(m_decode.begin(), m_decode.end(), off,
+                                    [](const decode_entry& e, uint32_t o) { return e.offset < o; });
+        m_decode.insert(pos, decode_entry{off, id, i});
+    }
+    m_values.insert(m_values.end(), def.count, def.reset);
+    m_regs.push_back(reg_slot{std::move(def), first_value});
     return id;
 }
 
@@ -33,9 +40,9 @@ const reg_file::decode_entry* reg_file::decode(uint32_t offset) const
     return &*it;
 }
 
-bool reg_file::read(uint32_t offset, uint32_t& value)
+bool reg_file::read(uint32_t offset, unsigned bytes, uint32_t& value)
 {
-    const decode_entry* e = decode(offset);
+    const decode_entry* e = bytes == 4 ? decode(offset) : nullptr;
     if (e == nullptr) {
         ++m_bad_accesses;
         value = 0;
@@ -52,9 +59,9 @@ bool reg_file::read(uint32_t offset, uint32_t& value)
     return true;
 }
 
-bool reg_file::write(uint32_t offset, uint32_t value)
+bool reg_file::write(uint32_t offset, unsigned bytes, uint32_t value)
 {
-    const decode_entry* e = decode(offset);
+    const decode_entry* e = bytes == 4 ? decode(offset) : nullptr;
     if (e == nullptr) {
         ++m_bad_accesses;
         return false;

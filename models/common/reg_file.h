@@ -20,7 +20,8 @@ enum class reg_access {
 
 class reg_file {
 public:
-    // Hook arguments: index within the array (0 for a single register), and the value.
+    // Hook arguments: index within the array (0 for a single register), the value before the write,
+    // and the value after it; for w1c and w1s registers, the bits the access wrote instead.
     using write_hook = std::function<void(unsigned index, uint32_t old_value, uint32_t new_value)>;
     using read_hook = std::function<uint32_t(unsigned index, uint32_t stored)>;
 
@@ -36,13 +37,18 @@ public:
     };
 
     // Declares a register (or an array of `count` registers `stride` bytes apart). Returns its id
-    // for fast access by the device. Overlapping declarations throw std::logic_error.
+    // for fast access by the device. A declaration with a bad geometry (count 0, offset or stride
+    // not a multiple of 4, beyond the 32-bit offset space) or overlapping one already declared
+    // throws std::logic_error and leaves the file unchanged.
     unsigned add(reg_def def);
 
-    // MMIO access, 32-bit aligned. Returns false for an offset that decodes to no register or an
-    // access that is not 4 bytes wide; the device then answers with an error response.
-    bool read(uint32_t offset, uint32_t& value);
-    bool write(uint32_t offset, uint32_t value);
+    // MMIO access, 32-bit aligned. Returns false, and counts a bad access, for an offset that
+    // decodes to no register or an access that is not `bytes` = 4 wide; the device then answers
+    // with an error response. The overloads without a width are 4-byte accesses.
+    bool read(uint32_t offset, unsigned bytes, uint32_t& value);
+    bool write(uint32_t offset, unsigned bytes, uint32_t value);
+    bool read(uint32_t offset, uint32_t& value) { return read(offset, 4, value); }
+    bool write(uint32_t offset, uint32_t value) { return write(offset, 4, value); }
 
     // Device-side access (the hardware updating its own registers, e.g. head pointers).
     uint32_t get(unsigned id, unsigned index = 0) const { return m_values[m_regs[id].first_value + index]; }
@@ -54,6 +60,7 @@ public:
     // Name of the register at an offset, "" when none (for logs and error messages).
     std::string name_at(uint32_t offset) const;
 
+    // Accesses refused (unknown offset, bad width) plus writes to read-only registers (ignored).
     uint64_t bad_accesses() const { return m_bad_accesses; }
 
 private:
@@ -71,7 +78,6 @@ private:
     std::vector<reg_slot> m_regs;
     std::vector<uint32_t> m_values;
     std::vector<decode_entry> m_decode;   // sorted by offset
-    bool m_sorted = true;
     uint64_t m_bad_accesses = 0;
 };
 
