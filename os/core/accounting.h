@@ -1,0 +1,38 @@
+#pragma once
+// Attribution of every charge to (request, category): DESIGN.md rule 4. A request is the server's
+// handling of one incoming packet; software opens it when it first sees the packet and carries its
+// id with the buffer. Work done before a packet is identified (the interrupt entry, waking from idle,
+// the poll that found it) is held and given to the next request opened on that core.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "os/core/category.h"
+
+namespace iovsim::os {
+
+using request_id = uint64_t;
+constexpr request_id no_request = 0;
+
+class accounting {
+public:
+    using row = std::array<double, category_count>;   // nanoseconds
+
+    // Opens a request; `carry` is the core's pending work to fold into it.
+    request_id open(row& carry);
+    void charge(request_id id, category c, double ns);
+    void close(request_id id) { if (id != no_request && id <= m_rows.size()) m_closed[id - 1] = true; }
+
+    size_t requests() const { return m_rows.size(); }
+    const row& of(request_id id) const { return m_rows.at(id - 1); }
+    bool closed(request_id id) const { return m_closed.at(id - 1); }
+    const row& unattributed() const { return m_none; }
+
+private:
+    std::vector<row> m_rows;
+    std::vector<bool> m_closed;
+    row m_none{};
+};
+
+} // namespace iovsim::os

@@ -1,0 +1,61 @@
+#pragma once
+// The software cost model (DESIGN.md rule 3): the cost of each operation the simulated software
+// performs, as primitives from the platform config. A code path costs its cycles at the core's
+// clock, plus, when the core's caches are cold (after idle or an address-space switch), one
+// cold-line penalty per cache line of its footprint. Memory the CPU touches after a device wrote it
+// costs per line by where the line is: in the LLC (DCA) or in DRAM.
+//
+// No primitive is a cell of a paper's table; each is the cost of one operation, and its provenance
+// is stated where it is declared (os/core/cost_model.cpp) and in the platform file.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iovsim::cfg {
+class schema;
+class config;
+}
+
+namespace iovsim::os {
+
+struct primitive {
+    double cycles = 0;       // instructions' time at the core clock, caches warm
+    unsigned lines = 0;      // code and data footprint, paid per line when the caches are cold
+    unsigned id = 0;         // index for the per-core warmth tracking
+};
+
+struct cost_model {
+    // CPU and memory hierarchy
+    double freq_ghz = 2.2;
+    double cold_line_ns = 0;        // one footprint line missing in L1/L2 and the TLB
+    double dram_line_ns = 0;        // a dependent load of a DMA'd line from DRAM (descriptor, header)
+    double dram_stream_line_ns = 0; // a sequential DMA'd line from DRAM, prefetcher running (copies)
+    double llc_line_ns = 0;         // a DMA'd line placed in the LLC by DCA
+    double mmio_write_ns = 0;       // posted uncached store to a device register
+    double copy_call_cycles = 0;
+    double copy_byte_cycles = 0;
+    double idle_exit_ns = 0;        // C-state exit: from the interrupt to the first instruction
+    double cold_after_idle_ns = 0;  // an idle period longer than this leaves the caches cold
+
+    // Linux-like kernel path
+    primitive l_irq_entry, l_irq_exit, l_napi_poll, l_rx_desc, l_rx_refill, l_skb_alloc, l_eth_rx,
+        l_ip_rx, l_udp_rx, l_sock_enqueue, l_wake_running, l_wake_sleeping, l_schedule,
+        l_context_switch, l_nohz_exit, l_syscall_entry, l_syscall_exit, l_sock_dequeue, l_skb_free,
+        l_udp_tx, l_ip_tx, l_dev_xmit, l_tx_desc, l_tx_clean, l_block;
+    // Arrakis dataplane (user-level VF driver and stack)
+    primitive a_poll_empty, a_rx_desc, a_rx_refill, a_eth_rx, a_ip_rx, a_udp_rx, a_posix_recv,
+        a_posix_send, a_native_recv, a_native_send, a_udp_tx, a_ip_tx, a_eth_tx, a_tx_desc,
+        a_tx_clean;
+    // Applications
+    primitive app_echo;
+
+    double ns(double cycles) const { return cycles / freq_ghz; }
+
+    // Declares every primitive with its default and provenance, under "platform.cost.".
+    static void declare(cfg::schema& s);
+    static cost_model from(const cfg::config& c);
+    // Number of primitives (for warmth bitsets).
+    static unsigned primitive_count();
+};
+
+} // namespace iovsim::os

@@ -1,0 +1,310 @@
+#include "os/core/cpu_core.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <sysc/kernel/sc_spawn.h>
+
+using namespace sc_core;
+
+namespace iovsim::os {
+
+cpu_core::cpu_core(sc_module_name name, unsigned apic_id, const cost_model& costs, models::dram& mem,
+                   accounting& acct, sc_time quantum)
+    : sc_module(name), bus("bus"), m_apic_id(apic_id), m_costs(costs), m_mem(mem), m_acct(acct),
+      m_warm(cost_model::primitive_count(), false)
+{
+    tlm_utils::tlm_quantumkeeper::set_global_quantum(quantum);
+    m_qk.reset();
+}
+
+// ---- Tasks --------------------------------------------------------------------------------------
+
+task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool user)
+{
+    m_tasks.push_back(std::make_unique<task>());
+    task& t = *m_tasks.back();
+    t.m_name = name;
+    t.m_user = user;
+    sc_spawn(
+        [this, &t, body = std::move(body)] {
+            if (m_current == nullptr) {
+                m_current = &t;
+                t.m_state = task::state::running;
+            } else {
+                m_runqueue.push_back(&t);
+                while (m_current != &t)
+                    wait(t.m_resume);
+            }
+            m_qk.reset();
+            body();
+            t.m_state = task::state::done;
+            sync();
+            // Hand the core to the next runnable task; with none, the core idles until one is woken
+            // (its thread is the sleeping task's, which runs the idle loop).
+            if (!m_runqueue.empty()) {
+                task* next = m_runqueue.front();
+                m_runqueue.pop_front();
+                m_current = next;
+                next->m_state = task::state::running;
+                next->m_resume.notify(SC_ZERO_TIME);
+            } else {
+                m_current = nullptr;
+            }
+        },
+        sc_gen_unique_name(name.c_str()));
+    return t;
+}
+
+void cpu_core::wake(task& t)
+{
+    if (t.m_state != task::state::blocked)
+        return;
+    t.m_state = task::state::runnable;
+    if (&t != m_current)
+        m_runqueue.push_back(&t);
+    m_need_resched = true;
+    m_event.notify(SC_ZERO_TIME);
+}
+
+void cpu_core::block()
+{
+    task& me = *m_current;
+    me.m_state = task::state::blocked;
+    run(category::scheduler, m_costs.l_block);
+    if (me.m_state == task::state::blocked && !m_runqueue.empty()) {
+        task* next = m_runqueue.front();
+        m_runqueue.pop_front();
+        switch_to(*next);
+        return;
+    }
+    if (me.m_state == task::state::blocked)
+        idle_until_runnable();
+    if (m_current == &me)
+        me.m_state = task::state::running;
+}
+
+void cpu_core::schedule()
+{
+    m_need_resched = false;
+    if (m_runqueue.empty() || m_current == nullptr)
+        return;
+    task* next = m_runqueue.front();
+    m_runqueue.pop_front();
+    m_current->m_state = task::state::runnable;
+    m_runqueue.push_back(m_current);
+    switch_to(*next);
+}
+
+// The thread of the current task hands the core to `next` and sleeps until it is switched back to.
+void cpu_core::switch_to(task& next)
+{
+    task& me = *m_current;
+    run(category::scheduler, m_costs.l_schedule);
+    run(category::scheduler, m_costs.l_context_switch);
+    if (next.m_user && &next != &me)
+        make_cold();                       // a new address space: the TLB is flushed
+    me.m_request = m_request;
+    sync();
+    ++m_switches;
+    m_current = &next;
+    next.m_state = task::state::running;
+    next.m_resume.notify(SC_ZERO_TIME);
+    while (m_current != &me)
+        wait(me.m_resume);
+    m_qk.reset();
+    m_request = me.m_request;
+}
+
+// The core has nothing to run: it halts until an interrupt makes a task runnable. The thread is that
+// of the task that blocked; if that task is the one woken, it resumes without a thread switch (the
+// kernel's switch from the idle task back to it is still charged).
+void cpu_core::idle_until_runnable()
+{
+    task& me = *m_current;
+    const request_id saved = m_request;
+    m_request = no_request;
+    sync();
+    sc_time idle_since = sc_time_stamp();
+    for (;;) {
+        if (me.m_state == task::state::runnable || !m_runqueue.empty())
+            break;
+        if (!m_irq_pending.empty() && m_irq_pending.front().first <= sc_time_stamp()) {
+            const sc_time idled = sc_time_stamp() - idle_since;
+            m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
+            if (idled.to_seconds() * 1e9 > m_costs.cold_after_idle_ns)
+                make_cold();
+            charge_ns(category::scheduler, m_costs.idle_exit_ns);   // C-state exit
+            poll_interrupts();
+            sync();
+            idle_since = sc_time_stamp();
+            continue;
+        }
+        if (!m_irq_pending.empty())
+            wait(m_irq_pending.front().first - sc_time_stamp(), m_event);
+        else
+            wait(m_event);
+    }
+    const sc_time idled = sc_time_stamp() - idle_since;
+    m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
+    run(category::scheduler, m_costs.l_nohz_exit);
+    if (me.m_state == task::state::runnable) {
+        // Back from the idle task to the woken one.
+        run(category::scheduler, m_costs.l_schedule);
+        run(category::scheduler, m_costs.l_context_switch);
+        ++m_switches;
+        me.m_state = task::state::running;
+        m_need_resched = false;
+        m_request = m_request == no_request ? saved : m_request;
+        return;
+    }
+    task* next = m_runqueue.front();
+    m_runqueue.pop_front();
+    m_request = saved;
+    switch_to(*next);
+}
+
+// ---- Time -------------------------------------------------------------------------------------
+
+void cpu_core::charge_ns(category c, double ns)
+{
+    if (ns <= 0)
+        return;
+    if (!is_request_work(c))
+        m_acct.charge(no_request, c, ns);
+    else if (m_request == no_request)
+        m_carry[static_cast<unsigned>(c)] += ns;
+    else
+        m_acct.charge(m_request, c, ns);
+    m_qk.inc(sc_time(ns, SC_NS));
+    if (m_qk.need_sync())
+        sync();
+    if (m_irq_enabled && !m_irq_pending.empty())
+        poll_interrupts();
+}
+
+void cpu_core::run(category c, const primitive& p)
+{
+    double ns = m_costs.ns(p.cycles);
+    if (!m_warm[p.id]) {
+        m_warm[p.id] = true;
+        ns += p.lines * m_costs.cold_line_ns;
+    }
+    charge_ns(c, ns);
+}
+
+void cpu_core::touch_dma_lines(category c, unsigned lines, bool dca, bool sequential)
+{
+    const double per = dca ? m_costs.llc_line_ns : sequential ? m_costs.dram_stream_line_ns : m_costs.dram_line_ns;
+    charge_ns(c, lines * per);
+}
+
+void cpu_core::copy(category c, size_t bytes)
+{
+    charge_ns(c, m_costs.ns(m_costs.copy_call_cycles + m_costs.copy_byte_cycles * static_cast<double>(bytes)));
+}
+
+void cpu_core::sync()
+{
+    m_qk.sync();
+}
+
+void cpu_core::make_cold()
+{
+    std::fill(m_warm.begin(), m_warm.end(), false);
+}
+
+request_id cpu_core::open_request()
+{
+    m_request = m_acct.open(m_carry);
+    return m_request;
+}
+
+// ---- Devices ------------------------------------------------------------------------------------
+
+void cpu_core::mmio_write32(category c, uint64_t addr, uint32_t value)
+{
+    uint8_t bytes[4];
+    std::memcpy(bytes, &value, 4);
+    m_trans.set_command(tlm::TLM_WRITE_COMMAND);
+    m_trans.set_address(addr);
+    m_trans.set_data_ptr(bytes);
+    m_trans.set_data_length(4);
+    m_trans.set_streaming_width(4);
+    m_trans.set_byte_enable_ptr(nullptr);
+    m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time delay = m_qk.get_local_time();
+    bus->b_transport(m_trans, delay);   // posted: the core does not wait for it
+    charge_ns(c, m_costs.mmio_write_ns);
+}
+
+uint32_t cpu_core::mmio_read32(category c, uint64_t addr)
+{
+    uint8_t bytes[4] = {};
+    m_trans.set_command(tlm::TLM_READ_COMMAND);
+    m_trans.set_address(addr);
+    m_trans.set_data_ptr(bytes);
+    m_trans.set_data_length(4);
+    m_trans.set_streaming_width(4);
+    m_trans.set_byte_enable_ptr(nullptr);
+    m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const sc_time before = m_qk.get_local_time();
+    sc_time delay = before;
+    bus->b_transport(m_trans, delay);   // non-posted: the core stalls for the completion
+    charge_ns(c, (delay - before).to_seconds() * 1e9);
+    uint32_t v = 0;
+    if (m_trans.get_response_status() == tlm::TLM_OK_RESPONSE)
+        std::memcpy(&v, bytes, 4);
+    else
+        v = 0xFFFF'FFFFu;               // a master abort reads all ones
+    return v;
+}
+
+// ---- Interrupts -----------------------------------------------------------------------------------
+
+void cpu_core::deliver_irq(unsigned vector, const sc_time& delay)
+{
+    const sc_time at = sc_time_stamp() + delay;
+    auto it = std::upper_bound(m_irq_pending.begin(), m_irq_pending.end(), at,
+                               [](const sc_time& t, const std::pair<sc_time, unsigned>& e) { return t < e.first; });
+    m_irq_pending.insert(it, {at, vector});
+    m_event.notify(delay);
+}
+
+void cpu_core::poll_interrupts()
+{
+    while (m_irq_enabled && !m_irq_pending.empty() && m_irq_pending.front().first <= local_time()) {
+        const unsigned vector = m_irq_pending.front().second;
+        m_irq_pending.pop_front();
+        ++m_irqs;
+        m_irq_enabled = false;
+        const request_id saved = m_request;
+        m_request = no_request;
+        if (m_irq_handler)
+            m_irq_handler(vector);
+        m_request = saved;
+        m_irq_enabled = true;
+    }
+    if (m_need_resched && m_irq_enabled && m_current != nullptr &&
+        m_current->m_state == task::state::running && !m_runqueue.empty())
+        schedule();
+}
+
+void cpu_core::wait_until(category c, const std::function<bool()>& ready)
+{
+    sync();
+    for (;;) {
+        poll_interrupts();
+        if (ready())
+            return;
+        const sc_time start = sc_time_stamp();
+        if (!m_irq_pending.empty() && m_irq_pending.front().first > start)
+            wait(m_irq_pending.front().first - start, m_event | m_mem.dma_write_event());
+        else
+            wait(m_event | m_mem.dma_write_event());
+        m_acct.charge(no_request, c, (sc_time_stamp() - start).to_seconds() * 1e9);
+        m_qk.reset();
+    }
+}
+
+} // namespace iovsim::os

@@ -1,0 +1,129 @@
+#pragma once
+// A simulated core: the execution context of the software in os/ and workloads/. Software runs as
+// tasks (each a SystemC thread, one running at a time per core) that charge the time their code takes
+// through the cost model; the core runs ahead of SystemC time by up to a quantum (loosely-timed TLM
+// with temporal decoupling) and synchronizes when it waits or touches a device. Interrupts are taken
+// at charge boundaries, when enabled, in the context of whatever runs. A core with nothing to run
+// waits for an interrupt or a wake-up without burning host time (DESIGN.md rule 8).
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "models/platform/dram.h"
+#include "models/platform/root_complex.h"
+#include "os/core/accounting.h"
+#include "os/core/cost_model.h"
+
+namespace iovsim::os {
+
+class cpu_core;
+
+// A software thread. Created by cpu_core::spawn; its body runs on the core.
+class task {
+public:
+    const std::string& name() const { return m_name; }
+    bool runnable() const { return m_state == state::runnable || m_state == state::running; }
+
+private:
+    friend class cpu_core;
+    enum class state { runnable, running, blocked, done };
+    std::string m_name;
+    state m_state = state::runnable;
+    sc_core::sc_event m_resume;
+    request_id m_request = no_request;
+    bool m_user = true;     // has its own address space (a switch to it flushes the TLB)
+};
+
+class cpu_core : public sc_core::sc_module, public models::irq_sink {
+public:
+    tlm_utils::simple_initiator_socket<cpu_core> bus;   // MMIO through the root complex
+
+    using irq_handler = std::function<void(unsigned vector)>;
+
+    cpu_core(sc_core::sc_module_name name, unsigned apic_id, const cost_model& costs, models::dram& mem,
+             accounting& acct, sc_core::sc_time quantum);
+
+    unsigned apic_id() const { return m_apic_id; }
+    const cost_model& costs() const { return m_costs; }
+    models::dram& memory() { return m_mem; }
+    accounting& acct() { return m_acct; }
+
+    // ---- Tasks ----------------------------------------------------------------------------
+    task& spawn(const std::string& name, std::function<void()> body, bool user = true);
+    task* current() { return m_current; }
+    // The current task sleeps until wake(); the core runs other tasks or idles meanwhile.
+    void block();
+    void wake(task& t);
+    // Switches to another runnable task if one is waiting (the scheduler's decision point).
+    void schedule();
+    void set_need_resched() { m_need_resched = true; }
+
+    // ---- Time -----------------------------------------------------------------------------
+    // The current code runs for `ns`, attributed to the current request and `c`.
+    void charge_ns(category c, double ns);
+    // Runs a code path: its cycles, plus its footprint if the caches are cold.
+    void run(category c, const primitive& p);
+    // Touches `lines` cache lines that a device wrote: from the LLC when DCA placed them there.
+    void touch_dma_lines(category c, unsigned lines, bool dca, bool sequential);
+    void copy(category c, size_t bytes);
+    sc_core::sc_time local_time() const { return m_qk.get_current_time(); }
+    void sync();
+    // Caches and TLB lose their contents (address-space switch, deep idle).
+    void make_cold();
+
+    // ---- Requests -------------------------------------------------------------------------
+    request_id open_request();
+    request_id request() const { return m_request; }
+    void set_request(request_id id) { m_request = id; }
+
+    // ---- Devices --------------------------------------------------------------------------
+    void mmio_write32(category c, uint64_t addr, uint32_t value);
+    uint32_t mmio_read32(category c, uint64_t addr);
+    uint8_t* mem(uint64_t pa, size_t len) { return m_mem.host_ptr(pa, len); }
+
+    // ---- Interrupts and idle ---------------------------------------------------------------
+    void set_irq_handler(irq_handler h) { m_irq_handler = std::move(h); }
+    void deliver_irq(unsigned vector, const sc_core::sc_time& delay) override;
+    // Until `ready()` holds, waits for DMA writes to memory, interrupts or wake-ups, charging the
+    // time to `c` (poll or idle, for no request). Used by pollers and by the idle loop.
+    void wait_until(category c, const std::function<bool()>& ready);
+    void poll_interrupts();
+
+    uint64_t interrupts_taken() const { return m_irqs; }
+    uint64_t context_switches() const { return m_switches; }
+
+private:
+    void idle_until_runnable();
+    void switch_to(task& next);
+    void enter(task& t);
+
+    unsigned m_apic_id;
+    const cost_model& m_costs;
+    models::dram& m_mem;
+    accounting& m_acct;
+    tlm_utils::tlm_quantumkeeper m_qk;
+    std::vector<std::unique_ptr<task>> m_tasks;
+    std::deque<task*> m_runqueue;
+    task* m_current = nullptr;
+    bool m_need_resched = false;
+    request_id m_request = no_request;
+    accounting::row m_carry{};             // work done before the next request is identified
+    std::vector<bool> m_warm;              // per primitive: ran since the caches went cold
+    irq_handler m_irq_handler;
+    std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)
+    bool m_irq_enabled = true;
+    sc_core::sc_event m_event;             // interrupt arrival or wake-up
+    uint64_t m_irqs = 0;
+    uint64_t m_switches = 0;
+    tlm::tlm_generic_payload m_trans;
+};
+
+} // namespace iovsim::os
