@@ -61,27 +61,46 @@ void dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
     delay = done - sc_time_stamp();
     if (trans.is_read()) {
         std::memcpy(trans.get_data_ptr(), m_bytes.get() + addr, len);
+        overlay_pending(addr, len, trans.get_data_ptr());
         m_bytes_read += len;
     } else if (trans.is_write()) {
         m_bytes_written += len;
         const uint8_t* src = trans.get_data_ptr();
-        m_pending.push({done, m_seq++, addr, std::vector<uint8_t>(src, src + len)});
-        m_apply_event.notify(m_pending.top().when - sc_time_stamp());
+        m_pending.push_back({done, m_seq++, addr, std::vector<uint8_t>(src, src + len)});
+        std::push_heap(m_pending.begin(), m_pending.end(), later{});
+        m_apply_event.notify(m_pending.front().when - sc_time_stamp());
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// A read is served after every write that arrived before it: copies the bytes of writes still in
+// flight over what memory holds, oldest first.
+void dram::overlay_pending(uint64_t addr, uint64_t len, uint8_t* out) const
+{
+    std::vector<const pending_write*> hits;
+    for (const pending_write& w : m_pending)
+        if (w.addr < addr + len && addr < w.addr + w.data.size())
+            hits.push_back(&w);
+    std::sort(hits.begin(), hits.end(), [](const pending_write* a, const pending_write* b) { return a->seq < b->seq; });
+    for (const pending_write* w : hits) {
+        const uint64_t from = std::max(addr, w->addr);
+        const uint64_t to = std::min(addr + len, w->addr + w->data.size());
+        std::memcpy(out + (from - addr), w->data.data() + (from - w->addr), to - from);
+    }
 }
 
 void dram::apply_writes()
 {
     bool any = false;
-    while (!m_pending.empty() && m_pending.top().when <= sc_time_stamp()) {
-        const pending_write& w = m_pending.top();
+    while (!m_pending.empty() && m_pending.front().when <= sc_time_stamp()) {
+        std::pop_heap(m_pending.begin(), m_pending.end(), later{});
+        const pending_write& w = m_pending.back();
         std::memcpy(m_bytes.get() + w.addr, w.data.data(), w.data.size());
-        m_pending.pop();
+        m_pending.pop_back();
         any = true;
     }
     if (!m_pending.empty())
-        m_apply_event.notify(m_pending.top().when - sc_time_stamp());
+        m_apply_event.notify(m_pending.front().when - sc_time_stamp());
     if (any)
         m_write_event.notify(SC_ZERO_TIME);
 }

@@ -2,10 +2,11 @@
 // Host DRAM: a byte array with an access latency and a bandwidth. Devices reach it by TLM
 // transactions (DMA, after the IOMMU); cores reach it directly (DMI), their cost charged by the
 // software's cost model. A DMA write lands at the time its annotated delay says (a posted write in
-// flight is not yet visible); pollers wait on dma_write_event() instead of spinning.
+// flight is not yet visible to cores); pollers wait on dma_write_event() instead of spinning. The
+// controller serves accesses in the order they arrive, so a DMA read sees every write before it,
+// landed or still in flight (PCIe: a read does not pass a posted write).
 #include <cstdint>
 #include <memory>
-#include <queue>
 #include <vector>
 
 #include <systemc>
@@ -61,7 +62,9 @@ private:
     dram_params m_params;
     struct free_deleter { void operator()(uint8_t* p) const; };
     std::unique_ptr<uint8_t, free_deleter> m_bytes;  // calloc'ed: pages are backed on first touch
-    std::priority_queue<pending_write, std::vector<pending_write>, later> m_pending;
+    void overlay_pending(uint64_t addr, uint64_t len, uint8_t* out) const;
+
+    std::vector<pending_write> m_pending;   // a heap under `later`: earliest landing on top
     sc_core::sc_event m_apply_event;
     sc_core::sc_event m_write_event;
     sc_core::sc_time m_busy_until;

@@ -1,9 +1,11 @@
 #include "models/platform/root_complex.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 #include "models/platform/address_map.h"
+#include "models/platform/tlm_ext.h"
 
 using namespace sc_core;
 
@@ -49,6 +51,9 @@ void root_complex::cpu_b_transport(tlm::tlm_generic_payload& trans, sc_time& del
 void root_complex::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
 {
     const uint64_t addr = trans.get_address();
+    pcie_ext* ext = nullptr;
+    trans.get_extension(ext);
+    const uint16_t rid = ext ? ext->requester_id : 0;
     if (addr >= msi_base && addr - msi_base < msi_size) {
         uint32_t data = 0;
         if (!trans.is_write() || trans.get_data_length() != 4) {
@@ -64,12 +69,20 @@ void root_complex::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& del
             return;
         }
         ++m_msis;
+        const sc_time now = sc_time_stamp();
+        auto it = m_writes_visible.find(rid);
+        if (it != m_writes_visible.end() && it->second > now + delay)
+            delay = it->second - now;
         m_cores[dest]->deliver_irq(data & 0xFF, delay);
         trans.set_response_status(tlm::TLM_OK_RESPONSE);
         return;
     }
     if (addr < m_dram_bytes) {
         mem_init->b_transport(trans, delay);
+        if (trans.is_write() && trans.get_response_status() == tlm::TLM_OK_RESPONSE) {
+            sc_time& last = m_writes_visible[rid];
+            last = std::max(last, sc_time_stamp() + delay);
+        }
         return;
     }
     ++m_unrouted;

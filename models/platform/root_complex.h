@@ -1,9 +1,12 @@
 #pragma once
 // The host bridge: routes the cores' MMIO to device BARs (through each device's PCIe link) and to
 // chipset registers (the IOMMU's), and routes the devices' upstream writes, after the IOMMU, to DRAM
-// or, for the MSI address window, to the interrupt controller of the destination core.
+// or, for the MSI address window, to the interrupt controller of the destination core. An MSI is
+// delivered no earlier than the writes its requester posted before it became visible in memory
+// (PCIe producer/consumer ordering: the handler finds the data the device wrote before signalling).
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -50,6 +53,7 @@ private:
     uint64_t m_dram_bytes;
     std::vector<window> m_windows;
     std::vector<irq_sink*> m_cores;
+    std::unordered_map<uint16_t, sc_core::sc_time> m_writes_visible;  // requester id -> last landing
     uint64_t m_unrouted = 0;
     uint64_t m_msis = 0;
 };
