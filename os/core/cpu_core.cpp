@@ -61,6 +61,7 @@ void cpu_core::wake(task& t)
     if (t.m_state != task::state::blocked)
         return;
     t.m_state = task::state::runnable;
+    t.m_wake_request = m_request;
     if (&t != m_current)
         m_runqueue.push_back(&t);
     m_need_resched = true;
@@ -147,21 +148,23 @@ void cpu_core::idle_until_runnable()
     }
     const sc_time idled = sc_time_stamp() - idle_since;
     m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
+    // Leaving idle is work for the request whose packet woke the task.
+    task* next = me.m_state == task::state::runnable ? &me : m_runqueue.front();
+    m_request = next->m_wake_request;
     run(category::scheduler, m_costs.l_nohz_exit);
-    if (me.m_state == task::state::runnable) {
+    if (next == &me) {
         // Back from the idle task to the woken one.
         run(category::scheduler, m_costs.l_schedule);
         run(category::scheduler, m_costs.l_context_switch);
         ++m_switches;
         me.m_state = task::state::running;
         m_need_resched = false;
-        m_request = m_request == no_request ? saved : m_request;
+        m_request = saved;
         return;
     }
-    task* next = m_runqueue.front();
     m_runqueue.pop_front();
-    m_request = saved;
     switch_to(*next);
+    m_request = saved;
 }
 
 // ---- Time -------------------------------------------------------------------------------------

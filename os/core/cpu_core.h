@@ -39,6 +39,7 @@ private:
     state m_state = state::runnable;
     sc_core::sc_event m_resume;
     request_id m_request = no_request;
+    request_id m_wake_request = no_request;   // the request whose processing woke the task
     bool m_user = true;     // has its own address space (a switch to it flushes the TLB)
 };
 

@@ -1,0 +1,83 @@
+#pragma once
+// Receive and transmit descriptor rings of an e10k queue, as a driver keeps them: descriptors in
+// host memory, the driver's own view of which buffer sits in which slot, and the doorbell (the tail
+// register write) kept apart from the ring logic. Shared by the kernel's PF driver and the user-level
+// VF driver; both reach the device only through dev_handle (MMIO) and memory.
+#include <cstdint>
+#include <vector>
+
+#include "models/nic/e10k_regs.h"
+#include "os/core/cpu_core.h"
+#include "os/net/pkt.h"
+
+namespace iovsim::os::dev {
+
+// A device's register window as the driver sees it: read_reg/write_reg at offsets in its BAR.
+struct dev_handle {
+    cpu_core* core = nullptr;
+    uint64_t bar = 0;
+    void write_reg(category c, uint32_t off, uint32_t v) const { core->mmio_write32(c, bar + off, v); }
+    uint32_t read_reg(category c, uint32_t off) const { return core->mmio_read32(c, bar + off); }
+};
+
+class e10k_rx_ring {
+public:
+    // `regs`: offset of this queue's RDBAL in the BAR (RDBAH, RDLEN, ... follow at e10k offsets).
+    e10k_rx_ring(dev_handle dev, uint32_t regs, uint64_t ring_pa, uint32_t size, uint32_t buf_bytes);
+
+    // Programs base, length, buffer size and enables the queue (head = tail = 0).
+    void init(category c);
+    // Puts a buffer in the next free slot; the device sees it after doorbell(). False when full.
+    bool post(const net::pkt& p);
+    // Writes the tail register if slots were posted since the last doorbell.
+    void doorbell(category c);
+    // The next descriptor has been written back (DD): a frame, or an error, is there.
+    bool ready() const;
+    // Takes the written-back slot's buffer: len set to the frame length, off 0. `error` is set
+    // when the device reported an error for it (the buffer is still returned, for reuse).
+    net::pkt take(bool& error);
+    uint32_t free_slots() const;
+    uint32_t size() const { return m_size; }
+    uint32_t pending_doorbell() const { return m_unannounced; }
+
+private:
+    dev_handle m_dev;
+    uint32_t m_regs;
+    uint64_t m_ring_pa;
+    uint8_t* m_ring;
+    uint32_t m_size;
+    uint32_t m_buf_bytes;
+    uint32_t m_next_to_use = 0;     // next slot software fills
+    uint32_t m_next_to_clean = 0;   // next slot the device completes
+    uint32_t m_unannounced = 0;
+    std::vector<net::pkt> m_slots;
+};
+
+class e10k_tx_ring {
+public:
+    e10k_tx_ring(dev_handle dev, uint32_t regs, uint64_t ring_pa, uint32_t size);
+
+    void init(category c);
+    // One frame in one buffer, with report-status so it can be reclaimed. False when full.
+    bool post(const net::pkt& frame);
+    void doorbell(category c);
+    // The oldest sent buffer, if the device has written its descriptor back.
+    bool reclaim(net::pkt& out);
+    bool reclaim_ready() const;
+    uint32_t free_slots() const;
+    uint32_t in_flight() const { return m_in_flight; }
+
+private:
+    dev_handle m_dev;
+    uint32_t m_regs;
+    uint64_t m_ring_pa;
+    uint8_t* m_ring;
+    uint32_t m_size;
+    uint32_t m_next_to_use = 0;
+    uint32_t m_next_to_clean = 0;
+    uint32_t m_in_flight = 0;
+    uint32_t m_unannounced = 0;
+    std::vector<net::pkt> m_slots;
+};
+
+} // namespace iovsim::os::dev
