@@ -20,23 +20,46 @@ iommu::iommu(sc_module_name name, const iommu_params& params)
     build_registers();
 }
 
-uint64_t iommu::read_u64(uint64_t pa)
+bool iommu::read_table(uint64_t pa, uint8_t* bytes, unsigned len)
 {
-    uint8_t bytes[8] = {};
     tlm::tlm_generic_payload t;
     t.set_command(tlm::TLM_READ_COMMAND);
     t.set_address(pa);
     t.set_data_ptr(bytes);
-    t.set_data_length(8);
-    t.set_streaming_width(8);
+    t.set_data_length(len);
+    t.set_streaming_width(len);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     mem_out->b_transport(t, m_walk_delay);   // each read waits for the one before (a walk is serial)
-    if (t.get_response_status() != tlm::TLM_OK_RESPONSE)
-        return 0;                            // reads as not-present: the walk faults
+    return t.get_response_status() == tlm::TLM_OK_RESPONSE;
+}
+
+namespace {
+uint64_t le64(const uint8_t* p)
+{
     uint64_t v = 0;
     for (int i = 7; i >= 0; --i)
-        v = (v << 8) | bytes[i];
+        v = (v << 8) | p[i];
     return v;
+}
+} // namespace
+
+uint64_t iommu::read_u64(uint64_t pa)
+{
+    uint8_t bytes[8] = {};
+    if (!read_table(pa, bytes, 8))
+        return 0;                            // reads as not-present: the walk faults
+    return le64(bytes);
+}
+
+void iommu::read_u128(uint64_t pa, uint64_t& lo, uint64_t& hi)
+{
+    uint8_t bytes[16] = {};
+    if (!read_table(pa, bytes, 16)) {
+        lo = hi = 0;
+        return;
+    }
+    lo = le64(bytes);
+    hi = le64(bytes + 8);
 }
 
 void iommu::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
@@ -93,8 +116,12 @@ void iommu::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
         part.set_data_length(static_cast<unsigned>(bytes));
         part.set_streaming_width(static_cast<unsigned>(bytes));
         part.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        if (ext)
+            part.set_extension(ext);   // the requester id travels on (MSI ordering needs it)
         sc_time d = delay;
         mem_out->b_transport(part, d);
+        if (ext)
+            part.clear_extension(ext);
         latest = std::max(latest, d);
         if (part.get_response_status() != tlm::TLM_OK_RESPONSE) {
             trans.set_response_status(part.get_response_status());
@@ -183,15 +210,22 @@ void iommu::build_registers()
 void iommu::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
 {
     const uint64_t off = trans.get_address() - models::iommu_reg_base;
+    const unsigned len = trans.get_data_length();
     uint32_t v = 0;
-    bool ok = trans.get_data_length() == 4 && off < models::iommu_reg_size;
-    if (ok && trans.is_write()) {
-        std::memcpy(&v, trans.get_data_ptr(), 4);
-        ok = m_regs.write(static_cast<uint32_t>(off), v);
-    } else if (ok) {
-        ok = m_regs.read(static_cast<uint32_t>(off), v);
-        std::memcpy(trans.get_data_ptr(), &v, 4);
+    bool ok = false;
+    if (off < models::iommu_reg_size && trans.get_byte_enable_ptr() == nullptr) {
+        if (trans.is_write()) {
+            if (len == 4)
+                std::memcpy(&v, trans.get_data_ptr(), 4);
+            ok = m_regs.write(static_cast<uint32_t>(off), len, v);
+        } else {
+            ok = m_regs.read(static_cast<uint32_t>(off), len, v);
+            if (ok)
+                std::memcpy(trans.get_data_ptr(), &v, 4);
+        }
     }
+    if (!ok)
+        ++m_bad_register_accesses;
     delay += sc_time(10, SC_NS);   // chipset register access
     trans.set_response_status(ok ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }

@@ -32,10 +32,13 @@ public:
     iommu(sc_core::sc_module_name name, const iommu_params& params);
 
     const translator_stats& stats() const { return m_translator.stats(); }
-    uint64_t blocked() const { return m_blocked; }
+    uint64_t blocked() const { return m_blocked; }            // DMAs refused by a fault
+    uint64_t bad_register_accesses() const { return m_bad_register_accesses; }
 
 private:
-    uint64_t read_u64(uint64_t pa) override;   // table walk reads
+    uint64_t read_u64(uint64_t pa) override;   // table walk reads, one DRAM access each
+    void read_u128(uint64_t pa, uint64_t& lo, uint64_t& hi) override;
+    bool read_table(uint64_t pa, uint8_t* bytes, unsigned len);
     void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void build_registers();
@@ -50,6 +53,7 @@ private:
     sc_core::sc_time m_walk_delay;    // accumulates DRAM time of the walk in progress
     std::vector<std::pair<uint64_t, uint64_t>> m_chunks;  // (pa, bytes) of the transaction
     uint64_t m_blocked = 0;
+    uint64_t m_bad_register_accesses = 0;
 };
 
 } // namespace iovsim::iommu

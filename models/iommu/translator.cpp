@@ -103,8 +103,8 @@ translation translator::translate(uint16_t rid, uint64_t iova, access acc)
         // One 128-bit context entry fetch, counted as one table read.
         const uint64_t ce_pa = context_entry::address(root.context_table(), requester_devfn(rid));
         context_entry ce;
-        ce.lo = read_table(ce_pa, reads);
-        ce.hi = m_mem.read_u64(ce_pa + 8);
+        ++reads;
+        m_mem.read_u128(ce_pa, ce.lo, ce.hi);
         // FPD is honoured even when P is clear (VT-d 9.3), so software can silence a device.
         const bool fpd = ce.fault_processing_disabled();
         if (!ce.present()) {

@@ -15,10 +15,16 @@
 
 namespace iovsim::iommu {
 
-// The unit's view of memory: 8-byte reads at physical addresses, nothing more.
+// The unit's view of memory: reads at physical addresses, nothing more. A 128-bit entry (root,
+// context) is fetched as one access; a port that cannot do that reads two quadwords.
 struct mem_port {
     virtual ~mem_port() = default;
     virtual uint64_t read_u64(uint64_t pa) = 0;
+    virtual void read_u128(uint64_t pa, uint64_t& lo, uint64_t& hi)
+    {
+        lo = read_u64(pa);
+        hi = read_u64(pa + 8);
+    }
 };
 
 enum class access { read, write };
