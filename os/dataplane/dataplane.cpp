@@ -1,0 +1,124 @@
+#include "os/dataplane/dataplane.h"
+
+#include <stdexcept>
+
+#include "models/nic/e10k_regs.h"
+
+namespace iovsim::os::dataplane {
+
+namespace reg = iovsim::e10k;
+using net::pkt;
+
+dataplane::dataplane(cpu_core& core, const kernel::vnic_grant& grant, const dataplane_params& params)
+    : m_core(core), m_c(core.costs()), m_grant(grant), m_params(params), m_dev{&core, grant.bar}
+{
+    net::stack_costs sc;
+    sc.eth_rx = &m_c.a_eth_rx;
+    sc.ip_rx = &m_c.a_ip_rx;
+    sc.udp_rx = &m_c.a_udp_rx;
+    sc.udp_tx = &m_c.a_udp_tx;
+    sc.ip_tx = &m_c.a_ip_tx;
+    sc.eth_tx = &m_c.a_eth_tx;
+    m_stack = std::make_unique<net::net_stack>(core, grant.mac, grant.ip, sc);
+    m_stack->set_interface([this](pkt& f) { xmit(f); }, [this](pkt& p) { m_pool->free(p); },
+                           [this](pkt& p) { return m_pool->alloc(p); });
+}
+
+void dataplane::init()
+{
+    const uint64_t rx_bytes = static_cast<uint64_t>(m_params.rx_ring) * reg::desc_bytes;
+    const uint64_t tx_bytes = static_cast<uint64_t>(m_params.tx_ring) * reg::desc_bytes;
+    const uint64_t pool_bytes = static_cast<uint64_t>(m_params.buffers) * m_params.buf_bytes;
+    if (rx_bytes + tx_bytes + pool_bytes > m_grant.region_bytes)
+        throw std::runtime_error("dataplane: the VNIC's DMA region is too small for its rings and buffers");
+    const uint64_t rx_pa = m_grant.region_pa;
+    const uint64_t tx_pa = rx_pa + rx_bytes;
+    const uint64_t pool_pa = (tx_pa + tx_bytes + 4095) & ~4095ULL;
+    m_pool = std::make_unique<net::buffer_pool>(m_core, pool_pa, m_params.buffers, m_params.buf_bytes);
+    m_rx = std::make_unique<dev::e10k_rx_ring>(m_dev, m_grant.rx_regs, rx_pa, m_params.rx_ring, m_params.buf_bytes);
+    m_tx = std::make_unique<dev::e10k_tx_ring>(m_dev, m_grant.tx_regs, tx_pa, m_params.tx_ring);
+    const category c = category::net_stack_in;
+    m_rx->init(c);
+    m_tx->init(c);
+    pkt p;
+    while (m_rx->free_slots() > 0 && m_pool->alloc(p))
+        m_rx->post(p);
+    m_rx->doorbell(c);
+}
+
+unsigned dataplane::poll()
+{
+    ++m_stats.polls;
+    unsigned n = 0;
+    while (n < m_params.poll_batch && m_rx->ready()) {
+        bool error = false;
+        pkt p = m_rx->take(error);
+        p.request = m_core.open_request();
+        // The descriptor and the headers were written by the device: no DCA on this path.
+        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);
+        m_core.run(category::net_stack_in, m_c.a_rx_desc);
+        ++n;
+        pkt fresh;
+        if (!m_pool->alloc(fresh)) {
+            ++m_stats.rx_no_buffer;
+            m_rx->post(p);
+            continue;
+        }
+        m_rx->post(fresh);
+        m_core.run(category::net_stack_in, m_c.a_rx_refill);
+        if (m_rx->pending_doorbell() >= m_params.rx_doorbell_batch)
+            m_rx->doorbell(category::net_stack_in);
+        if (error) {
+            ++m_stats.rx_errors;
+            m_pool->free(p);
+            continue;
+        }
+        ++m_stats.rx_packets;
+        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);
+        m_stack->input(p);
+    }
+    return n;
+}
+
+void dataplane::wait_rx()
+{
+    m_core.wait_until(category::poll, [this] { return m_rx->ready(); });
+    m_core.run(category::net_stack_in, m_c.a_poll_empty);   // the iteration that finds it
+}
+
+void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
+{
+    m_core.wait_until(category::poll, [this, deadline] {
+        return m_rx->ready() || sc_core::sc_time_stamp() >= deadline;
+    });
+}
+
+void dataplane::reclaim_tx()
+{
+    pkt done;
+    const request_id current = m_core.request();
+    while (m_tx->reclaim_ready()) {
+        m_tx->reclaim(done);
+        m_core.set_request(done.request);
+        m_core.touch_dma_lines(category::net_stack_out, 1, false, false);   // the written-back descriptor
+        m_core.run(category::net_stack_out, m_c.a_tx_clean);
+        m_pool->free(done);
+    }
+    m_core.set_request(current);
+}
+
+void dataplane::xmit(pkt& frame)
+{
+    reclaim_tx();
+    frame.request = m_core.request();
+    if (!m_tx->post(frame)) {
+        ++m_stats.tx_ring_full;
+        m_pool->free(frame);
+        return;
+    }
+    ++m_stats.tx_packets;
+    m_core.run(category::net_stack_out, m_c.a_tx_desc);
+    m_tx->doorbell(category::net_stack_out);
+}
+
+} // namespace iovsim::os::dataplane

@@ -1,0 +1,65 @@
+#pragma once
+// The Arrakis dataplane of one application: a library OS instance that drives the VNIC it was
+// granted directly: the VF's receive and transmit rings in the application's own DMA region, polled
+// from user level, and a user-level protocol stack. No system call and no kernel crossing is on the
+// data path. The same driver serves a client host's PF queue (the register offsets differ).
+#include <cstdint>
+#include <memory>
+
+#include "os/core/cpu_core.h"
+#include "os/dev/e10k_queue.h"
+#include "os/kernel/control_plane.h"
+#include "os/net/buffer_pool.h"
+#include "os/net/stack.h"
+
+namespace iovsim::os::dataplane {
+
+struct dataplane_params {
+    uint32_t rx_ring = 512;
+    uint32_t tx_ring = 512;
+    uint32_t buffers = 2048;
+    uint32_t buf_bytes = 2048;
+    uint32_t rx_doorbell_batch = 32;   // buffers returned before the tail register is written
+    unsigned poll_batch = 32;          // frames taken per poll
+};
+
+struct dataplane_stats {
+    uint64_t rx_packets = 0, rx_errors = 0, rx_no_buffer = 0, tx_packets = 0, tx_ring_full = 0, polls = 0;
+};
+
+class dataplane {
+public:
+    dataplane(cpu_core& core, const kernel::vnic_grant& grant, const dataplane_params& params);
+
+    // Rings and buffers in the grant's region; queue registers through the VF's BAR.
+    void init();
+    // Takes up to poll_batch received frames through the stack. Returns how many.
+    unsigned poll();
+    // Sleeps (no host time) until a frame is ready; the time waits as 'poll' for no request.
+    void wait_rx();
+    // As wait_rx, but returns at `deadline` (absolute) at the latest.
+    void wait_rx_until(const sc_core::sc_time& deadline);
+    bool rx_ready() const { return m_rx->ready(); }
+
+    net::net_stack& stack() { return *m_stack; }
+    net::buffer_pool& pool() { return *m_pool; }
+    cpu_core& core() { return m_core; }
+    const dataplane_stats& stats() const { return m_stats; }
+
+private:
+    void xmit(net::pkt& frame);
+    void reclaim_tx();
+
+    cpu_core& m_core;
+    const cost_model& m_c;
+    kernel::vnic_grant m_grant;
+    dataplane_params m_params;
+    dev::dev_handle m_dev;
+    std::unique_ptr<net::buffer_pool> m_pool;
+    std::unique_ptr<dev::e10k_rx_ring> m_rx;
+    std::unique_ptr<dev::e10k_tx_ring> m_tx;
+    std::unique_ptr<net::net_stack> m_stack;
+    dataplane_stats m_stats;
+};
+
+} // namespace iovsim::os::dataplane

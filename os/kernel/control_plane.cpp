@@ -1,0 +1,54 @@
+#include "os/kernel/control_plane.h"
+
+#include <stdexcept>
+
+#include "models/nic/e10k_regs.h"
+#include "models/platform/address_map.h"
+#include "os/kernel/pf_setup.h"
+
+namespace iovsim::os::kernel {
+
+namespace reg = iovsim::e10k;
+
+control_plane::control_plane(cpu_core& core, phys_alloc& mem, iommu_driver& iommu, unsigned max_vfs)
+    : m_core(core), m_mem(mem), m_iommu(iommu), m_max_vfs(max_vfs)
+{
+}
+
+void control_plane::boot(category c)
+{
+    dev::dev_handle pf{&m_core, models::nic_pf_bar0};
+    const unsigned pf_pool = reg::num_pools - 1;
+    pf.write_reg(c, reg::pf::VT_CTL, reg::VT_CTL_VT_ENA | pf_pool << reg::VT_CTL_DEF_PL_SHIFT);
+    m_iommu.attach_pass_through(models::nic_pf_rid, 1);
+    m_iommu.enable(c);
+    e10k_enable(pf, c);
+}
+
+vnic_grant control_plane::create_vnic(category c, wire::mac_addr mac, wire::ipv4_addr ip, uint64_t region_bytes)
+{
+    if (m_next_vf >= m_max_vfs || m_next_vf >= reg::num_pools - 1)
+        throw std::runtime_error("no virtual function left for a new VNIC");
+    vnic_grant g;
+    g.vf = m_next_vf++;
+    g.bar = models::nic_vf_bar_base + g.vf * models::nic_vf_bar_stride;
+    g.rx_regs = reg::vf::VFRDBAL0;
+    g.tx_regs = reg::vf::VFTDBAL0;
+    g.region_bytes = region_bytes;
+    g.region_pa = m_mem.alloc(region_bytes);
+    g.mac = mac;
+    g.ip = ip;
+    const uint16_t domain = static_cast<uint16_t>(g.vf + 2);
+    m_iommu.attach(models::nic_vf_rid(g.vf), domain);
+    m_iommu.map(domain, g.region_pa, g.region_pa, g.region_bytes, true, true);
+    dev::dev_handle pf{&m_core, models::nic_pf_bar0};
+    e10k_set_address(pf, c, g.vf + 1, mac, g.vf);
+    m_vfre |= 1ULL << g.vf;
+    pf.write_reg(c, reg::pf::PFVFRE0, static_cast<uint32_t>(m_vfre));
+    pf.write_reg(c, reg::pf::PFVFRE0 + 4, static_cast<uint32_t>(m_vfre >> 32));
+    pf.write_reg(c, reg::pf::PFVFTE0, static_cast<uint32_t>(m_vfre));
+    pf.write_reg(c, reg::pf::PFVFTE0 + 4, static_cast<uint32_t>(m_vfre >> 32));
+    return g;
+}
+
+} // namespace iovsim::os::kernel
