@@ -1,1 +1,138 @@
-int sc_main(int, char**) { return 0; }
+// iovsim: the command line. `iovsim run`, `iovsim list`, `iovsim bench`.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <systemc>
+
+#include "bench/echo_bench.h"
+#include "sim/experiment.h"
+#include "sim/params.h"
+
+namespace fs = std::filesystem;
+using namespace iovsim;
+
+namespace {
+
+constexpr int exit_config_error = 2;
+
+std::string default_platform()
+{
+    return (fs::path(sim::source_dir()) / "configs" / "platforms" / "arrakis_e5_2430.yaml").string();
+}
+
+int cmd_list()
+{
+    const fs::path dir = fs::path(sim::source_dir()) / "configs" / "experiments";
+    std::vector<fs::path> files;
+    if (fs::exists(dir))
+        for (const auto& e : fs::directory_iterator(dir))
+            if (e.path().extension() == ".yaml")
+                files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) {
+        std::cerr << "no experiments found in " << dir.string() << "\n";
+        return 1;
+    }
+    for (const fs::path& f : files) {
+        try {
+            cfg::config c(sim::parameters());
+            c.load_file(f.string());
+            std::cout << fmt::format("{:<28} {}\n    {}\n", c.get_string("experiment.name"),
+                                     c.get_string("experiment.description"), f.string());
+        } catch (const std::exception& e) {
+            std::cout << fmt::format("{:<28} (invalid: {})\n", f.stem().string(), e.what());
+        }
+    }
+    return 0;
+}
+
+int cmd_run(const std::string& config, const std::string& out, std::optional<uint64_t> seed,
+            const std::vector<std::string>& sets, unsigned jobs, bool quiet)
+{
+    cfg::config c(sim::parameters());
+    try {
+        c = sim::load_run_config(config, sets, seed);
+    } catch (const cfg::config_error& e) {
+        std::cerr << "iovsim: config error: " << e.what() << "\n";
+        return exit_config_error;
+    }
+    sim::run_options opt;
+    opt.out_dir = out;
+    opt.jobs = jobs;
+    opt.progress = !quiet && isatty(STDERR_FILENO);
+    try {
+        sim::run_experiment(c, opt);
+    } catch (const std::exception& e) {
+        std::cerr << "iovsim: " << e.what() << "\n";
+        return 1;
+    }
+    if (!quiet) {
+        std::ifstream t(fs::path(out) / "table.md");
+        std::cout << t.rdbuf();
+        std::cout << fmt::format("\nresults in {}/ (summary.json, table.md, effective-config.yaml{})\n", out,
+                                 c.get_bool("experiment.pcap") ? ", wire.pcap" : "");
+    }
+    return 0;
+}
+
+} // namespace
+
+int sc_main(int argc, char* argv[])
+{
+    CLI::App app{"iovsim: a full-system simulator of I/O virtualization hardware (SR-IOV NIC, IOMMU) and the\n"
+                 "Arrakis operating system's control plane and dataplanes, beside a Linux-like kernel path."};
+    app.require_subcommand(1);
+
+    auto* run = app.add_subcommand("run", "run an experiment: one simulation per column, results in --out");
+    std::string config, out = "out";
+    std::optional<uint64_t> seed;
+    std::vector<std::string> sets;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    bool quiet = false;
+    run->add_option("config", config, "experiment file, e.g. configs/experiments/udp_echo_breakdown.yaml")->required();
+    run->add_option("--out,-o", out, "directory for summary.json, table.md, effective-config.yaml and wire.pcap");
+    run->add_option("--seed", seed, "root seed of the random streams (overrides experiment.seed)");
+    run->add_option("--set", sets, "override any parameter: --set key=value (repeatable); see effective-config.yaml for keys");
+    run->add_option("-j,--jobs", jobs, "columns simulated in parallel (default: all cores)")->check(CLI::PositiveNumber);
+    run->add_flag("--quiet,-q", quiet, "print nothing but errors");
+
+    auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
+
+    auto* bench = app.add_subcommand("bench", "benchmarks of the simulator itself");
+    auto* bench_echo = bench->add_subcommand("echo", "Arrakis/N UDP echo: simulated round trips per wall second, peak memory");
+    uint64_t requests = 100000;
+    std::string platform = default_platform();
+    bench_echo->add_option("--requests,-n", requests, "round trips to simulate")->check(CLI::PositiveNumber);
+    bench_echo->add_option("--platform", platform, "platform file");
+    bench->require_subcommand(1);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : exit_config_error;
+    }
+    sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+    if (*run)
+        return cmd_run(config, out, seed, sets, jobs, quiet);
+    if (*list)
+        return cmd_list();
+    if (*bench_echo) {
+        try {
+            return bench::echo(requests, platform);
+        } catch (const cfg::config_error& e) {
+            std::cerr << "iovsim: config error: " << e.what() << "\n";
+            return exit_config_error;
+        } catch (const std::exception& e) {
+            std::cerr << "iovsim: " << e.what() << "\n";
+            return 1;
+        }
+    }
+    return 0;
+}

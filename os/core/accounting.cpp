@@ -4,6 +4,13 @@ namespace iovsim::os {
 
 request_id accounting::open(row& carry)
 {
+    ++m_opened;
+    if (!m_keep) {
+        for (unsigned k = 0; k < category_count; ++k)
+            m_totals[k] += carry[k];
+        carry.fill(0.0);
+        return m_opened;
+    }
     m_rows.push_back(carry);
     m_closed.push_back(false);
     carry.fill(0.0);
@@ -12,6 +19,8 @@ request_id accounting::open(row& carry)
 
 void accounting::charge(request_id id, category c, double ns)
 {
+    if (id != no_request)
+        m_totals[static_cast<unsigned>(c)] += ns;
     row& r = (id == no_request || id > m_rows.size()) ? m_none : m_rows[id - 1];
     r[static_cast<unsigned>(c)] += ns;
 }

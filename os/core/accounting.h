@@ -22,7 +22,13 @@ public:
     // Opens a request; `carry` is the core's pending work to fold into it.
     request_id open(row& carry);
     void charge(request_id id, category c, double ns);
-    void close(request_id id) { if (id != no_request && id <= m_rows.size()) m_closed[id - 1] = true; }
+    void close(request_id id) { if (m_keep && id != no_request && id <= m_rows.size()) m_closed[id - 1] = true; }
+
+    // Without keeping, requests are counted and their charges summed, but no row is stored (for
+    // long benchmark runs whose memory must not grow with the number of requests).
+    void set_keep_rows(bool keep) { m_keep = keep; }
+    const row& totals() const { return m_totals; }
+    uint64_t opened() const { return m_opened; }
 
     size_t requests() const { return m_rows.size(); }
     const row& of(request_id id) const { return m_rows.at(id - 1); }
@@ -33,6 +39,9 @@ private:
     std::vector<row> m_rows;
     std::vector<bool> m_closed;
     row m_none{};
+    row m_totals{};
+    uint64_t m_opened = 0;
+    bool m_keep = true;
 };
 
 } // namespace iovsim::os

@@ -1,0 +1,23 @@
+#pragma once
+// Every parameter of a run, declared once: the schema the config files are checked against, and
+// the typed views the testbed reads. Keys, defaults, ranges and help are in params.cpp; the platform
+// file configs/platforms/arrakis_e5_2430.yaml sets them with provenance.
+#include <string>
+#include <vector>
+
+#include "sim/config.h"
+
+namespace iovsim::sim {
+
+// The schema of all parameters.
+const cfg::schema& parameters();
+
+// The software paths a column can run on the server.
+enum class server_path { linux_kernel, arrakis_p, arrakis_n };
+server_path parse_path(const std::string& s);
+const char* to_string(server_path p);
+
+// The columns of the UDP echo breakdown that the schema knows (their settings live under columns.<name>).
+const std::vector<std::string>& known_columns();
+
+} // namespace iovsim::sim

@@ -1,0 +1,209 @@
+#include "sim/testbed.h"
+
+#include "models/platform/address_map.h"
+#include "os/kernel/pf_setup.h"
+#include "workloads/udp_echo/echo_server.h"
+
+using namespace sc_core;
+
+namespace iovsim::sim {
+
+namespace {
+
+const wire::mac_addr server_mac = *wire::mac_addr::parse("02:00:00:00:00:01");
+const wire::mac_addr server_vnic_mac = *wire::mac_addr::parse("02:00:00:00:01:01");
+const wire::mac_addr client_mac = *wire::mac_addr::parse("02:00:00:00:00:02");
+const wire::ipv4_addr server_ip = *wire::ipv4_addr::parse("10.0.0.1");
+const wire::ipv4_addr client_ip = *wire::ipv4_addr::parse("10.0.0.2");
+constexpr uint64_t kernel_reserved = 1 << 20;   // low memory the kernel keeps for itself
+
+sc_time ns(double v) { return sc_time(v, SC_NS); }
+
+} // namespace
+
+host::host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
+           unsigned num_vfs, bool iommu_pass_through)
+{
+    models::dram_params dp;
+    dp.size_bytes = dram_bytes;
+    dp.access_latency = ns(c.get_real("platform.dram.latency_ns"));
+    dp.bandwidth_gbps = c.get_real("platform.dram.bandwidth_gbps");
+    mem = std::make_unique<models::dram>((name + "_dram").c_str(), dp);
+    rc = std::make_unique<models::root_complex>((name + "_rc").c_str(), dram_bytes);
+
+    models::pcie_params pp;
+    pp.lane_gtps = c.get_real("platform.pcie.lane_gtps");
+    pp.lanes = static_cast<unsigned>(c.get_int("platform.pcie.lanes"));
+    pp.encoding = c.get_real("platform.pcie.encoding");
+    pp.tlp_overhead_bytes = static_cast<unsigned>(c.get_int("platform.pcie.tlp_overhead_bytes"));
+    pp.max_payload_bytes = static_cast<unsigned>(c.get_int("platform.pcie.max_payload_bytes"));
+    pp.max_read_request_bytes = static_cast<unsigned>(c.get_int("platform.pcie.max_read_request_bytes"));
+    pp.one_way_latency = ns(c.get_real("platform.pcie.one_way_ns"));
+    link = std::make_unique<models::pcie_link>((name + "_pcie").c_str(), pp);
+
+    iommu::iommu_params ip;
+    ip.translator.iotlb_entries = static_cast<unsigned>(c.get_int("platform.iommu.iotlb_entries"));
+    ip.translator.context_cache_entries = static_cast<unsigned>(c.get_int("platform.iommu.context_cache_entries"));
+    ip.translator.pass_through = iommu_pass_through;
+    ip.lookup_latency = ns(c.get_real("platform.iommu.lookup_ns"));
+    mmu = std::make_unique<iommu::iommu>((name + "_iommu").c_str(), ip);
+
+    nic::e10k_params np;
+    np.num_vfs = num_vfs;
+    np.line_gbps = c.get_real("platform.nic.line_gbps");
+    np.cycle = ns(c.get_real("platform.nic.cycle_ns"));
+    np.rx_parse_cycles = static_cast<unsigned>(c.get_int("platform.nic.rx_parse_cycles"));
+    np.dma_setup_cycles = static_cast<unsigned>(c.get_int("platform.nic.dma_setup_cycles"));
+    np.rx_desc_fetch_batch = static_cast<unsigned>(c.get_int("platform.nic.rx_desc_fetch_batch"));
+    np.tx_desc_fetch_batch = static_cast<unsigned>(c.get_int("platform.nic.tx_desc_fetch_batch"));
+    np.rx_packet_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.nic.rx_packet_buffer_kb")) * 1024;
+    nic = std::make_unique<nic::e10k_nic>((name + "_nic").c_str(), np);
+
+    acct = std::make_unique<os::accounting>();
+    core = std::make_unique<os::cpu_core>((name + "_core0").c_str(), 0, costs, *mem, *acct,
+                                          ns(c.get_real("experiment.quantum_ns")));
+    pages = std::make_unique<os::kernel::phys_alloc>(kernel_reserved, dram_bytes);
+
+    // Wiring: core -> root complex -> {NIC link, IOMMU registers}; NIC -> link -> IOMMU -> root complex -> DRAM.
+    core->bus.bind(rc->cpu_target);
+    rc->mmio_init.bind(link->down_target);
+    rc->mmio_init.bind(mmu->reg_target);
+    rc->map_mmio(models::mmio_base, models::iommu_reg_base - models::mmio_base, 0, "nic");
+    rc->map_mmio(models::iommu_reg_base, models::iommu_reg_size, 1, "iommu");
+    link->down_init.bind(nic->bar);
+    nic->dma.bind(link->up_target);
+    link->up_init.bind(mmu->dma_in);
+    mmu->mem_out.bind(rc->dma_target);
+    rc->mem_init.bind(mem->target);
+    rc->attach_core(0, *core);
+}
+
+testbed::testbed(const cfg::config& c, const column_setup& setup)
+    : m_cfg(c), m_setup(setup), m_costs(os::cost_model::from(c))
+{
+    const uint64_t mb = 1ULL << 20;
+    const bool arrakis = setup.path != server_path::linux_kernel;
+    const bool pass_through = c.get_bool("platform.iommu.pass_through");
+    m_server = std::make_unique<host>("server", c, m_costs, c.get_int("platform.server.dram_mb") * mb,
+                                      static_cast<unsigned>(c.get_int("platform.nic.num_vfs")), pass_through);
+    m_client_host = std::make_unique<host>("client", c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
+
+    models::net::switch_params sp;
+    sp.ports = 2;
+    sp.port_gbps = c.get_real("platform.nic.line_gbps");
+    sp.forwarding_latency = ns(c.get_real("platform.switch.latency_ns"));
+    sp.port_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.switch.buffer_kb")) * 1024;
+    m_switch = std::make_unique<models::net::eth_switch>("switch", sp);
+    const sc_time prop = ns(c.get_real("platform.link.propagation_ns"));
+    m_server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
+    m_client_cable = std::make_unique<models::net::eth_link>("client_cable", prop);
+    m_server_cable->connect(*m_server->nic, m_switch->port(0));
+    m_server->nic->attach(*m_server_cable, 0);
+    m_switch->attach(0, *m_server_cable, 1);
+    m_client_cable->connect(*m_client_host->nic, m_switch->port(1));
+    m_client_host->nic->attach(*m_client_cable, 0);
+    m_switch->attach(1, *m_client_cable, 1);
+    if (!setup.pcap_path.empty()) {
+        m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
+        m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) {
+            m_pcap->write(static_cast<uint64_t>(t.value() / 1000), f->bytes.data(), f->bytes.size());
+        });
+    }
+    (void)arrakis;
+    m_server->core->spawn("server_main", [this] { server_software(); });
+    m_client_host->core->spawn("client_main", [this] { client_software(); });
+}
+
+testbed::~testbed() = default;
+
+void testbed::server_software()
+{
+    os::cpu_core& core = *m_server->core;
+    const auto port = static_cast<uint16_t>(m_cfg.get_int("workload.echo.port"));
+    const auto payload = static_cast<size_t>(m_cfg.get_int("workload.echo.payload_bytes"));
+    if (m_setup.path == server_path::linux_kernel) {
+        os::linux_path::linux_params lp;
+        lp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.rx_ring"));
+        lp.tx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.tx_ring"));
+        lp.buffers = static_cast<uint32_t>(m_cfg.get_int("os.linux.buffers"));
+        lp.napi_budget = static_cast<unsigned>(m_cfg.get_int("os.linux.napi_budget"));
+        lp.itr_us = m_cfg.get_real("os.linux.itr_us");
+        lp.dca = m_cfg.get_bool("os.linux.dca");
+        m_linux = std::make_unique<os::linux_path::linux_kernel>(core, *m_server->pages, server_mac, server_ip, lp);
+        m_linux->boot();
+        workloads::echo_server_posix(core, *m_linux, port, payload);
+        return;
+    }
+    // Arrakis: the kernel sets up and protects; the application gets a VNIC and drives it.
+    const unsigned levels = static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels"));
+    m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core, *m_server->pages, levels);
+    m_cp = std::make_unique<os::kernel::control_plane>(core, *m_server->pages, *m_iommu_drv,
+                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")));
+    m_cp->boot(os::category::scheduler);
+    os::dataplane::dataplane_params dpp;
+    dpp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_ring"));
+    dpp.tx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.tx_ring"));
+    dpp.buffers = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.buffers"));
+    dpp.rx_doorbell_batch = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_doorbell_batch"));
+    dpp.poll_batch = static_cast<unsigned>(m_cfg.get_int("os.dataplane.poll_batch"));
+    const uint64_t region = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
+    const os::kernel::vnic_grant grant = m_cp->create_vnic(os::category::scheduler, server_vnic_mac, server_ip, region);
+    m_server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
+    m_server_dp->init();
+    if (m_setup.path == server_path::arrakis_p) {
+        m_posix = std::make_unique<os::dataplane::posix_sockets>(*m_server_dp);
+        workloads::echo_server_posix(core, *m_posix, port, payload);
+    } else {
+        m_native = std::make_unique<os::dataplane::native_udp>(*m_server_dp);
+        workloads::echo_server_native(core, *m_native, port);
+    }
+}
+
+void testbed::client_software()
+{
+    os::cpu_core& core = *m_client_host->core;
+    // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
+    // dataplane (a lean client stack, so the server is what the measurement sees).
+    os::dev::dev_handle pf{&core, models::nic_pf_bar0};
+    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, client_mac, 0);
+    os::kernel::e10k_enable(pf, os::category::scheduler);
+    os::dataplane::dataplane_params dpp;
+    os::kernel::vnic_grant g;
+    g.bar = models::nic_pf_bar0;
+    g.rx_regs = e10k::pf::RDBAL0;
+    g.tx_regs = e10k::pf::TDBAL0;
+    g.region_bytes = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
+    g.region_pa = m_client_host->pages->alloc(g.region_bytes);
+    g.mac = client_mac;
+    g.ip = client_ip;
+    m_client_dp = std::make_unique<os::dataplane::dataplane>(core, g, dpp);
+    m_client_dp->init();
+    m_client_udp = std::make_unique<os::dataplane::native_udp>(*m_client_dp);
+    workloads::echo_client_params p;
+    p.server = server_ip;
+    p.server_port = static_cast<uint16_t>(m_cfg.get_int("workload.echo.port"));
+    p.payload_bytes = static_cast<uint32_t>(m_cfg.get_int("workload.echo.payload_bytes"));
+    p.outstanding = m_setup.outstanding;
+    p.think_us = m_setup.think_us;
+    p.warmup = static_cast<uint64_t>(m_cfg.get_int("experiment.warmup"));
+    p.requests = static_cast<uint64_t>(m_cfg.get_int("experiment.requests"));
+    p.tail = static_cast<uint64_t>(m_cfg.get_int("experiment.tail"));
+    p.seed = m_setup.seed;
+    m_client = std::make_unique<workloads::echo_client>(*m_client_dp, *m_client_udp, p, [this] {
+        m_done = true;
+        sc_stop();
+    });
+    m_client->run();
+}
+
+bool testbed::run()
+{
+    sc_start(sc_time(m_cfg.get_real("experiment.max_sim_ms"), SC_MS));
+    if (m_pcap)
+        m_pcap->close();
+    return m_done;
+}
+
+double testbed::simulated_us() const { return sc_time_stamp().to_seconds() * 1e6; }
+
+} // namespace iovsim::sim

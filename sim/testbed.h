@@ -1,0 +1,97 @@
+#pragma once
+// A simulated installation: the server host and a client host, each with DRAM, a root complex, an
+// IOMMU, an e10k behind a PCIe link and a core, joined by cables through a switch; and the software
+// of one column (the server's path, the echo server, the client's load generator).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/iommu/iommu.h"
+#include "models/net/eth.h"
+#include "models/net/eth_switch.h"
+#include "models/nic/e10k.h"
+#include "models/platform/dram.h"
+#include "models/platform/pcie_link.h"
+#include "models/platform/root_complex.h"
+#include "os/core/cpu_core.h"
+#include "os/dataplane/dataplane.h"
+#include "os/dataplane/native_udp.h"
+#include "os/dataplane/posix_sockets.h"
+#include "os/kernel/control_plane.h"
+#include "os/kernel/iommu_driver.h"
+#include "os/kernel/phys_alloc.h"
+#include "os/linux/linux_kernel.h"
+#include "sim/config.h"
+#include "sim/params.h"
+#include "sim/pcap.h"
+#include "workloads/udp_echo/echo_client.h"
+
+namespace iovsim::sim {
+
+// One machine's hardware and its kernel's memory allocator.
+struct host {
+    std::unique_ptr<models::dram> mem;
+    std::unique_ptr<models::root_complex> rc;
+    std::unique_ptr<models::pcie_link> link;
+    std::unique_ptr<iommu::iommu> mmu;
+    std::unique_ptr<nic::e10k_nic> nic;
+    std::unique_ptr<os::accounting> acct;
+    std::unique_ptr<os::cpu_core> core;
+    std::unique_ptr<os::kernel::phys_alloc> pages;
+
+    host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
+         unsigned num_vfs, bool iommu_pass_through);
+};
+
+struct column_setup {
+    std::string column;
+    server_path path = server_path::arrakis_n;
+    unsigned outstanding = 1;
+    double think_us = 0;
+    uint64_t seed = 1;
+    std::string pcap_path;      // empty: no capture
+};
+
+class testbed {
+public:
+    testbed(const cfg::config& c, const column_setup& setup);
+    ~testbed();
+
+    // Runs until the client has its measured replies (or the time limit). False when stuck.
+    bool run();
+
+    os::accounting& server_accounting() { return *m_server->acct; }
+    const workloads::echo_client& client() const { return *m_client; }
+    host& server() { return *m_server; }
+    host& client_host() { return *m_client_host; }
+    double simulated_us() const;
+
+private:
+    void server_software();
+    void client_software();
+
+    const cfg::config& m_cfg;
+    column_setup m_setup;
+    os::cost_model m_costs;
+    std::unique_ptr<host> m_server;
+    std::unique_ptr<host> m_client_host;
+    std::unique_ptr<models::net::eth_switch> m_switch;
+    std::unique_ptr<models::net::eth_link> m_server_cable;
+    std::unique_ptr<models::net::eth_link> m_client_cable;
+    std::unique_ptr<pcap_writer> m_pcap;
+
+    // Server software (one of the paths)
+    std::unique_ptr<os::linux_path::linux_kernel> m_linux;
+    std::unique_ptr<os::kernel::iommu_driver> m_iommu_drv;
+    std::unique_ptr<os::kernel::control_plane> m_cp;
+    std::unique_ptr<os::dataplane::dataplane> m_server_dp;
+    std::unique_ptr<os::dataplane::posix_sockets> m_posix;
+    std::unique_ptr<os::dataplane::native_udp> m_native;
+    // Client software
+    std::unique_ptr<os::dataplane::dataplane> m_client_dp;
+    std::unique_ptr<os::dataplane::native_udp> m_client_udp;
+    std::unique_ptr<workloads::echo_client> m_client;
+    bool m_done = false;
+};
+
+} // namespace iovsim::sim
