@@ -88,7 +88,7 @@ cfg::schema build()
         const std::string k = std::string("columns.") + name;
         const bool running = std::string(name) == "linux_running";
         s.add_choice(k + ".path", path, {"linux", "arrakis_p", "arrakis_n"}, "software path on the server");
-        s.add_int(k + ".outstanding", running ? 4 : 1, 1, 4096, "",
+        s.add_int(k + ".outstanding", running ? 8 : 1, 1, 4096, "",
                   running ? "requests in flight: the receiver is running when the next arrives"
                           : "requests in flight: 1 lets the server go idle between requests");
         s.add_real(k + ".think_us", 0, 0, 1e6, "us", "client pause before each request (exponential mean); 0 for none");

@@ -104,6 +104,7 @@ int sc_main(int argc, char* argv[])
     run->add_flag("--quiet,-q", quiet, "print nothing but errors");
 
     auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
+    auto* params = app.add_subcommand("params", "print every parameter with its default, unit and provenance (YAML)");
 
     auto* bench = app.add_subcommand("bench", "benchmarks of the simulator itself");
     auto* bench_echo = bench->add_subcommand("echo", "Arrakis/N UDP echo: simulated round trips per wall second, peak memory");
@@ -123,6 +124,10 @@ int sc_main(int argc, char* argv[])
         return cmd_run(config, out, seed, sets, jobs, quiet);
     if (*list)
         return cmd_list();
+    if (*params) {
+        std::cout << cfg::config(sim::parameters()).to_yaml();
+        return 0;
+    }
     if (*bench_echo) {
         try {
             return bench::echo(requests, platform);

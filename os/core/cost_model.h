@@ -22,6 +22,8 @@ struct primitive {
     double cycles = 0;       // instructions' time at the core clock, caches warm
     unsigned lines = 0;      // code and data footprint, paid per line when the caches are cold
     unsigned id = 0;         // index for the per-core warmth tracking
+    bool process_context = false;  // touches the process's address space (user pages, its mm):
+                                   // loses its warmth when the core switches in after a deep idle
 };
 
 struct cost_model {
@@ -41,7 +43,7 @@ struct cost_model {
     primitive l_irq_entry, l_irq_exit, l_napi_poll, l_rx_desc, l_rx_refill, l_skb_alloc, l_eth_rx,
         l_ip_rx, l_udp_rx, l_sock_enqueue, l_wake_running, l_wake_sleeping, l_schedule,
         l_context_switch, l_nohz_exit, l_syscall_entry, l_syscall_exit, l_sock_dequeue, l_skb_free,
-        l_udp_tx, l_ip_tx, l_dev_xmit, l_tx_desc, l_tx_clean, l_block;
+        l_udp_tx, l_ip_tx, l_dev_xmit, l_tx_desc, l_tx_clean, l_block, l_copy_user;
     // Arrakis dataplane (user-level VF driver and stack)
     primitive a_poll_empty, a_rx_desc, a_rx_refill, a_eth_rx, a_ip_rx, a_udp_rx, a_posix_recv,
         a_posix_send, a_native_recv, a_native_send, a_udp_tx, a_ip_tx, a_eth_tx, a_tx_desc,

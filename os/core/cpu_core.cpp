@@ -127,6 +127,7 @@ void cpu_core::idle_until_runnable()
     m_request = no_request;
     sync();
     sc_time idle_since = sc_time_stamp();
+    bool deep = false;   // idled long enough to lose the process's working set
     for (;;) {
         if (me.m_state == task::state::runnable || !m_runqueue.empty())
             break;
@@ -134,7 +135,7 @@ void cpu_core::idle_until_runnable()
             const sc_time idled = sc_time_stamp() - idle_since;
             m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
             if (idled.to_seconds() * 1e9 > m_costs.cold_after_idle_ns)
-                make_cold();
+                deep = true;
             charge_ns(category::scheduler, m_costs.idle_exit_ns);   // C-state exit
             poll_interrupts();
             sync();
@@ -151,6 +152,8 @@ void cpu_core::idle_until_runnable()
     // Leaving idle is work for the request whose packet woke the task.
     task* next = me.m_state == task::state::runnable ? &me : m_runqueue.front();
     m_request = next->m_wake_request;
+    if (deep)
+        make_cold();
     run(category::scheduler, m_costs.l_nohz_exit);
     if (next == &me) {
         // Back from the idle task to the woken one.
@@ -189,8 +192,15 @@ void cpu_core::charge_ns(category c, double ns)
 void cpu_core::run(category c, const primitive& p)
 {
     double ns = m_costs.ns(p.cycles);
-    if (!m_warm[p.id]) {
-        m_warm[p.id] = true;
+    if (m_cold_pending) {
+        m_cold_pending = false;
+        m_warm_epoch++;
+    }
+    if (p.process_context && m_warm[p.id] != m_warm_epoch) {
+        m_warm[p.id] = m_warm_epoch;
+        ns += p.lines * m_costs.cold_line_ns;
+    } else if (!p.process_context && m_warm[p.id] == 0) {
+        m_warm[p.id] = m_warm_epoch;
         ns += p.lines * m_costs.cold_line_ns;
     }
     charge_ns(c, ns);
@@ -214,7 +224,7 @@ void cpu_core::sync()
 
 void cpu_core::make_cold()
 {
-    std::fill(m_warm.begin(), m_warm.end(), false);
+    m_cold_pending = true;
 }
 
 request_id cpu_core::open_request()

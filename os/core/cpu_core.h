@@ -77,7 +77,8 @@ public:
     void copy(category c, size_t bytes);
     sc_core::sc_time local_time() const { return m_qk.get_current_time(); }
     void sync();
-    // Caches and TLB lose their contents (address-space switch, deep idle).
+    // The process-context working set is lost (address-space switch, deep idle): those paths pay
+    // their footprint again the next time they run.
     void make_cold();
 
     // ---- Requests -------------------------------------------------------------------------
@@ -117,7 +118,9 @@ private:
     bool m_need_resched = false;
     request_id m_request = no_request;
     accounting::row m_carry{};             // work done before the next request is identified
-    std::vector<bool> m_warm;              // per primitive: ran since the caches went cold
+    std::vector<uint32_t> m_warm;          // per primitive: the warmth epoch it last ran in
+    uint32_t m_warm_epoch = 1;             // process-context paths ran in this epoch are warm
+    bool m_cold_pending = false;
     irq_handler m_irq_handler;
     std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)
     bool m_irq_enabled = true;

@@ -193,6 +193,7 @@ long linux_kernel::recvfrom(int fd, uint8_t* buf, size_t len, net::sock_addr& fr
     m_core.set_request(p.request);
     m_core.run(category::net_stack_in, m_c.l_sock_dequeue);
     const size_t n = std::min<size_t>(len, p.len);
+    m_core.run(category::copy_out, m_c.l_copy_user);
     m_core.touch_dma_lines(category::copy_out, lines_of(n), m_params.dca, true);
     m_core.copy(category::copy_out, n);
     std::memcpy(buf, p.bytes(), n);
@@ -213,6 +214,7 @@ long linux_kernel::sendto(int fd, const uint8_t* buf, size_t len, const net::soc
         return -1;
     }
     m_core.run(category::net_stack_out, m_c.l_skb_alloc);
+    m_core.run(category::copy_in, m_c.l_copy_user);
     m_core.copy(category::copy_in, len);
     std::memcpy(p.bytes(), buf, len);
     p.len = static_cast<uint32_t>(len);

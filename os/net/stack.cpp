@@ -151,9 +151,10 @@ bool net_stack::ip_output(pkt& p, uint8_t proto, ipv4_addr dst)
         return false;
     auto mac = m_arp.find(dst);
     if (mac == m_arp.end()) {
-        // Hold the datagram until the ARP reply (a few at most per destination).
+        // Hold the datagram until the ARP reply (up to arp_queue_limit per destination, as
+        // Linux's unres_qlen).
         auto& q = m_arp_waiting[dst];
-        if (q.size() >= 4) {
+        if (q.size() >= arp_queue_limit) {
             ++m_stats.tx_arp_dropped;
             m_release(p);
             return false;

@@ -48,6 +48,8 @@ struct stack_stats {
 
 class net_stack {
 public:
+    static constexpr size_t arp_queue_limit = 64;
+
     // The host's network interface: transmits a frame, taking the buffer (the driver frees it).
     using transmit_fn = std::function<void(pkt& frame)>;
     // Frees a buffer the stack consumed (dropped, or an ARP request it answered).
