@@ -43,6 +43,7 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
     sync_pool_enables();
     SC_THREAD(rx_thread);
     SC_THREAD(tx_thread);
+    SC_THREAD(tx_mac_thread);
 }
 
 e10k_nic::function* e10k_nic::function_of_queue(unsigned queue)
@@ -80,7 +81,7 @@ void e10k_nic::raise_queue_irq(unsigned queue, bool tx)
         fn->irq->raise(vec);
 }
 
-bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
+bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready)
 {
     tlm::tlm_generic_payload trans;
     models::pcie_ext ext;
@@ -92,15 +93,27 @@ bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
     trans.set_data_length(static_cast<unsigned>(len));
     trans.set_streaming_width(static_cast<unsigned>(len));
     trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time delay = m_params.cycle * m_params.dma_setup_cycles;
+    const sc_time setup = m_params.cycle * m_params.dma_setup_cycles;
+    sc_time delay = setup;
     dma->b_transport(trans, delay);
     trans.clear_extension(&ext);
-    wait(delay);
+    ready = sc_time_stamp() + delay;
+    // The engine is free again once the request headers are on the link.
+    wait(setup + ext.sender_busy);
     if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;
     }
     return true;
+}
+
+bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
+{
+    sc_time ready;
+    const bool ok = dma_read_issue(rid, addr, data, len, ready);
+    if (ready > sc_time_stamp())
+        wait(ready - sc_time_stamp());
+    return ok;
 }
 
 bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread)
@@ -115,12 +128,13 @@ bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_
     trans.set_data_length(static_cast<unsigned>(len));
     trans.set_streaming_width(static_cast<unsigned>(len));
     trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time delay = from_thread ? m_params.cycle * m_params.dma_setup_cycles : SC_ZERO_TIME;
+    const sc_time setup = from_thread ? m_params.cycle * m_params.dma_setup_cycles : SC_ZERO_TIME;
+    sc_time delay = setup;
     dma->b_transport(trans, delay);
     trans.clear_extension(&ext);
     // Posted: the engine moves on once its TLPs are on the link.
-    if (from_thread && ext.sender_busy > SC_ZERO_TIME)
-        wait(ext.sender_busy);
+    if (from_thread)
+        wait(setup + ext.sender_busy);
     if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;

@@ -7,7 +7,11 @@
 //   e10k_regs.cpp  register files of the PF and the VFs (typed registers, declared once)
 //   e10k_rx.cpp    MAC receive -> packet buffer -> classify (pool, queue) -> descriptor fetch ->
 //                  data DMA -> descriptor write-back -> interrupt
-//   e10k_tx.cpp    tail doorbell -> descriptor fetch -> data fetch -> MAC transmit -> write-back
+//   e10k_tx.cpp    tail doorbell -> descriptor fetch -> data fetch -> transmit packet buffer ->
+//                  MAC transmit -> write-back -> interrupt
+// Descriptor and data reads are split transactions, as PCIe reads are: the DMA engine issues a read
+// and goes on while the completion travels, so descriptor prefetch and data fetch overlap the MAC
+// sending earlier frames, and back-to-back frames leave at line rate.
 //   msix_function  interrupt causes, masks, throttling and MSI-X messages per function
 #include <array>
 #include <cstdint>
@@ -36,13 +40,17 @@ struct e10k_params {
     unsigned dma_setup_cycles = 4;        // building a DMA request (per descriptor or buffer)
     unsigned rx_desc_fetch_batch = 8;     // descriptors read per fetch (up to what is available)
     unsigned tx_desc_fetch_batch = 8;
+    unsigned rx_desc_cache = 32;          // on-die descriptor cache per queue: prefetch depth
+    unsigned tx_desc_cache = 40;          // 82599: 40 transmit descriptors per queue (7.2.3.3)
     uint64_t rx_packet_buffer_bytes = 512 * 1024;  // 82599: 512 KB receive packet buffer
+    uint64_t tx_packet_buffer_bytes = 160 * 1024;  // 82599: 160 KB transmit packet buffer
 };
 
 struct e10k_stats {
     uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
     uint64_t rx_crc_errors = 0, rx_undersize = 0, rx_oversize = 0;
     uint64_t rx_buffer_overflow = 0;     // packet buffer full
+    uint64_t rx_mac_disabled = 0;        // arrived while RXCTRL.RXEN was clear
     uint64_t rx_no_descriptor = 0;       // queue had no free descriptor
     uint64_t rx_queue_disabled = 0;
     uint64_t rx_buffer_too_small = 0;
@@ -70,22 +78,46 @@ public:
     uint64_t queue_rx_drops(unsigned q) const { return m_rxq.at(q).drops; }
 
 private:
+    struct rx_cached {
+        e10k::rx_desc_read desc;
+        sc_core::sc_time ready;              // when its read completion arrives
+    };
     struct rx_queue {
         uint64_t base = 0;
         uint32_t len_bytes = 0, head = 0, tail = 0, srrctl = 2, rxdctl = 0;
         uint32_t fetch = 0;                  // next descriptor index to fetch
-        std::deque<e10k::rx_desc_read> cache;
+        uint32_t epoch = 0;                  // bumped by a head write: drops fetches in flight
+        std::deque<rx_cached> cache;         // fetched, in ring order from head
         uint64_t packets = 0, drops = 0;
         uint32_t ring_size() const { return len_bytes / e10k::desc_bytes; }
     };
+    struct tx_cached {
+        uint32_t index;
+        e10k::tx_desc desc;
+        sc_core::sc_time ready;
+    };
+    using tx_done_list = std::vector<std::pair<uint32_t, e10k::tx_desc>>;   // (index, descriptor)
     struct tx_queue {
         uint64_t base = 0;
         uint32_t len_bytes = 0, head = 0, tail = 0, txdctl = 0;
         uint32_t fetch = 0;
-        std::deque<std::pair<uint32_t, e10k::tx_desc>> cache;   // (index, descriptor)
+        uint32_t epoch = 0;
+        std::deque<tx_cached> cache;
         std::vector<uint8_t> assembling;     // frame being gathered from buffers until EOP
+        sc_core::sc_time assembling_ready;   // when the last of its data arrives
+        tx_done_list consumed;               // descriptors of that frame, for write-back
+        bool discarding = false;             // dropping the rest of a bad frame up to its EOP
         uint64_t packets = 0;
         uint32_t ring_size() const { return len_bytes / e10k::desc_bytes; }
+    };
+    // An entry of the transmit packet buffer: a frame (or none, for descriptors of a dropped one)
+    // and the descriptors to complete once the MAC has it.
+    struct tx_entry {
+        models::net::frame_ptr frame;
+        sc_core::sc_time ready;
+        unsigned queue;
+        tx_done_list done;
+        uint64_t bytes;
     };
     struct function {
         models::reg_file regs;
@@ -111,16 +143,24 @@ private:
     // e10k_rx.cpp
     void rx_thread();
     bool rx_deliver(unsigned queue, const models::net::eth_frame& frame);
-    bool rx_fetch(unsigned queue);
+    void rx_prefetch(unsigned queue);
+    void rx_doorbell(unsigned queue);
     void raise_queue_irq(unsigned queue, bool tx);
 
     // e10k_tx.cpp
-    void tx_thread();
+    void tx_thread();       // fetch stage: descriptors and data into the transmit packet buffer
+    void tx_mac_thread();   // MAC stage: frames out at line rate, then write-back
     bool tx_service(unsigned queue);
+    void tx_prefetch(unsigned queue);
+    void tx_finish_frame(unsigned queue, models::net::frame_ptr frame);
     void tx_doorbell(unsigned queue, const sc_core::sc_time& delay);
 
-    // DMA on behalf of the function owning `queue`. Reads wait for the data; writes are posted and
-    // wait only while the link serializes them. False when the path answered with an error.
+    // DMA on behalf of a function, from a thread of the engine. dma_read_issue sends the request
+    // and returns once it is on the link; the data is in `data` and `ready` says when its
+    // completion arrives. dma_read also waits for that. Writes are posted: from a thread they wait
+    // while the link serializes them, from a method not at all. False when the path answered with
+    // an error (counted in dma_errors).
+    bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready);
     bool dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len);
     bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread);
     uint16_t rid_of_queue(unsigned queue) const;
@@ -143,8 +183,13 @@ private:
     std::deque<models::net::frame_ptr> m_rx_fifo;         // the receive packet buffer
     uint64_t m_rx_fifo_bytes = 0;
     sc_core::sc_event m_rx_event;
+    uint64_t m_rx_prefetch_mask[2] = {0, 0};             // queues whose tail moved
     sc_core::sc_event m_tx_event;
     uint64_t m_tx_pending_mask[2] = {0, 0};              // queues whose tail moved
+    std::deque<tx_entry> m_tx_fifo;                       // the transmit packet buffer
+    uint64_t m_tx_fifo_bytes = 0;
+    sc_core::sc_event m_tx_fifo_event;                    // an entry was queued
+    sc_core::sc_event m_tx_space_event;                   // an entry left
     unsigned m_tx_rr = 0;                                 // round-robin position
     register_ids m_id{};
     sc_core::sc_time m_mmio_delay;                        // annotated delay of the access in progress

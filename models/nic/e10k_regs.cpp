@@ -30,14 +30,18 @@ void e10k_nic::add_rx_queue_registers(reg_file& regs, uint32_t base, unsigned fi
     regs.add({"RDLEN", base + pf::RDLEN_OFF, 0, reg_access::rw, count, stride,
               [q](unsigned i, uint32_t, uint32_t v) { q(i).len_bytes = v & 0xFFF80; }, {}});
     regs.add({"RDH", base + pf::RDH_OFF, 0, reg_access::rw, count, stride,
-              [q](unsigned i, uint32_t, uint32_t v) { q(i).head = q(i).fetch = v & 0xFFFF; q(i).cache.clear(); },
+              [q](unsigned i, uint32_t, uint32_t v) {
+                  q(i).head = q(i).fetch = v & 0xFFFF;
+                  q(i).cache.clear();
+                  ++q(i).epoch;
+              },
               [q](unsigned i, uint32_t) { return q(i).head; }});
     regs.add({"SRRCTL", base + pf::SRRCTL_OFF, 2, reg_access::rw, count, stride,
               [q](unsigned i, uint32_t, uint32_t v) { q(i).srrctl = v; }, {}});
     regs.add({"RDT", base + pf::RDT_OFF, 0, reg_access::rw, count, stride,
-              [this, q](unsigned i, uint32_t, uint32_t v) {
+              [this, q, first](unsigned i, uint32_t, uint32_t v) {
                   q(i).tail = v & 0xFFFF;
-                  m_rx_event.notify(SC_ZERO_TIME);   // a waiting frame may now have a descriptor
+                  rx_doorbell(first + i);
               },
               {}});
     regs.add({"RXDCTL", base + pf::RXDCTL_OFF, 0, reg_access::rw, count, stride,
@@ -56,7 +60,15 @@ void e10k_nic::add_tx_queue_registers(reg_file& regs, uint32_t base, unsigned fi
     regs.add({"TDLEN", base + pf::TDLEN_OFF, 0, reg_access::rw, count, stride,
               [q](unsigned i, uint32_t, uint32_t v) { q(i).len_bytes = v & 0xFFF80; }, {}});
     regs.add({"TDH", base + pf::TDH_OFF, 0, reg_access::rw, count, stride,
-              [q](unsigned i, uint32_t, uint32_t v) { q(i).head = q(i).fetch = v & 0xFFFF; q(i).cache.clear(); },
+              [q](unsigned i, uint32_t, uint32_t v) {
+                  tx_queue& t = q(i);
+                  t.head = t.fetch = v & 0xFFFF;
+                  t.cache.clear();
+                  t.assembling.clear();   // a frame half gathered is abandoned with its descriptors
+                  t.consumed.clear();
+                  t.discarding = false;
+                  ++t.epoch;
+              },
               [q](unsigned i, uint32_t) { return q(i).head; }});
     regs.add({"TDT", base + pf::TDT_OFF, 0, reg_access::rw, count, stride,
               [this, q, first](unsigned i, uint32_t, uint32_t v) {
@@ -76,7 +88,7 @@ void e10k_nic::build_pf_registers()
     r.add({"CTRL", pf::CTRL, 0, reg_access::rw, 1, 4, {}, {}});
     r.add({"STATUS", pf::STATUS, STATUS_LU, reg_access::ro, 1, 4, {}, {}});
     r.add({"EICR", pf::EICR, 0, reg_access::rw, 1, 4,
-           [&irq](unsigned, uint32_t, uint32_t v) { irq.clear_cause(~v); },
+           [&irq](unsigned, uint32_t, uint32_t v) { irq.clear_cause(v); },   // write 1 to clear
            [&irq](unsigned, uint32_t) { return irq.cause(); }});
     r.add({"EICS", pf::EICS, 0, reg_access::wo, 1, 4, [&irq](unsigned, uint32_t, uint32_t v) { irq.set_cause(v); }, {}});
     r.add({"EITR", pf::EITR0, 0, reg_access::rw, pf::num_eitr, 4,
@@ -115,9 +127,10 @@ void e10k_nic::build_pf_registers()
     stat("RUC", pf::RUC, [this] { return m_stats.rx_undersize; });
     stat("ROC", pf::ROC, [this] { return m_stats.rx_oversize; });
     stat("MNGDROP", pf::MNGDROP, [this] { return m_classifier.stats().dropped(drop_reason::no_pool); });
-    r.add({"QPRC", pf::QPRC0, 0, reg_access::ro, 64, pf::RXQ_STRIDE, {},
+    // 16 per-queue counters each (8.2.3.23.x), here wired to queues 0-15 (no RQSMR mapping).
+    r.add({"QPRC", pf::QPRC0, 0, reg_access::ro, pf::num_queue_counters, pf::RXQ_STRIDE, {},
            [this](unsigned i, uint32_t) { return static_cast<uint32_t>(m_rxq[i].packets); }});
-    r.add({"QPRDC", pf::QPRDC0, 0, reg_access::ro, 64, pf::RXQ_STRIDE, {},
+    r.add({"QPRDC", pf::QPRDC0, 0, reg_access::ro, pf::num_queue_counters, pf::RXQ_STRIDE, {},
            [this](unsigned i, uint32_t) { return static_cast<uint32_t>(m_rxq[i].drops); }});
     // Virtualization and filtering.
     r.add({"VT_CTL", pf::VT_CTL, 0, reg_access::rw, 1, 4,
@@ -167,7 +180,7 @@ void e10k_nic::build_vf_registers(unsigned v)
     r.add({"VFCTRL", vf::VFCTRL, 0, reg_access::rw, 1, 4, {}, {}});
     r.add({"VFSTATUS", vf::VFSTATUS, STATUS_LU, reg_access::ro, 1, 4, {}, {}});
     r.add({"VTEICR", vf::VTEICR, 0, reg_access::rw, 1, 4,
-           [&irq](unsigned, uint32_t, uint32_t val) { irq.clear_cause(~val); },
+           [&irq](unsigned, uint32_t, uint32_t val) { irq.clear_cause(val); },   // write 1 to clear
            [&irq](unsigned, uint32_t) { return irq.cause(); }});
     r.add({"VTEICS", vf::VTEICS, 0, reg_access::wo, 1, 4, [&irq](unsigned, uint32_t, uint32_t val) { irq.set_cause(val); }, {}});
     r.add({"VTEIMS", vf::VTEIMS, 0, reg_access::rw, 1, 4, [&irq](unsigned, uint32_t, uint32_t val) { irq.enable(val); },

@@ -62,8 +62,9 @@ constexpr uint32_t SDPQF0 = 0x0E400;        // source port 15:0, destination por
 constexpr uint32_t FTQF0 = 0x0E600;         // 5-tuple control
 constexpr uint32_t L34T_IMIR0 = 0x0E800;    // 5-tuple immediate interrupt / RX queue
 constexpr uint32_t VMOLR0 = 0x0F000;        // VM offload per pool; bit 27 BAM (accept broadcast)
-constexpr uint32_t QPRC0 = 0x01030;         // per-queue packets received, 0x1030 + 0x40 n
-constexpr uint32_t QPRDC0 = 0x01430;        // per-queue receive drops, 0x1430 + 0x40 n
+constexpr uint32_t QPRC0 = 0x01030;         // per-queue packets received, 0x1030 + 0x40 n, n < 16
+constexpr uint32_t QPRDC0 = 0x01430;        // per-queue receive drops, 0x1430 + 0x40 n, n < 16
+constexpr unsigned num_queue_counters = 16; // QPRC/QPRDC count queues 0-15 here
 }  // namespace pf
 
 // ---- VF BAR0 (8.3.5) -----------------------------------------------------------------------
@@ -162,6 +163,7 @@ struct rx_desc_wb {
 };
 
 // Advanced transmit data descriptor (7.2.3.2.4). Read format, written by software.
+constexpr uint32_t TXD_DTYP_CTXT = 0x2u << 20;   // advanced context descriptor (7.2.3.2.3)
 constexpr uint32_t TXD_DTYP_DATA = 0x3u << 20;
 constexpr uint32_t TXD_DTYP_MASK = 0xFu << 20;
 constexpr uint32_t TXD_CMD_EOP = 1u << 24;

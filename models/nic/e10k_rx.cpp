@@ -1,6 +1,7 @@
 // Receive pipeline of the e10k: MAC -> packet buffer -> classification -> descriptor fetch ->
 // data DMA -> descriptor write-back -> interrupt cause.
 #include <algorithm>
+#include <vector>
 
 #include "models/nic/e10k.h"
 #include "models/nic/ring.h"
@@ -26,7 +27,11 @@ void e10k_nic::frame_arrived(const frame_ptr& frame)
         ++m_stats.rx_oversize;
         return;
     }
-    if (!m_rx_enabled || m_rx_fifo_bytes + len > m_params.rx_packet_buffer_bytes) {
+    if (!m_rx_enabled) {
+        ++m_stats.rx_mac_disabled;
+        return;
+    }
+    if (m_rx_fifo_bytes + len > m_params.rx_packet_buffer_bytes) {
         ++m_stats.rx_buffer_overflow;
         return;
     }
@@ -35,11 +40,33 @@ void e10k_nic::frame_arrived(const frame_ptr& frame)
     m_rx_event.notify(SC_ZERO_TIME);
 }
 
+// A tail write: the engine prefetches the new descriptors when it is next idle.
+void e10k_nic::rx_doorbell(unsigned queue)
+{
+    m_rx_prefetch_mask[queue / 64] |= 1ULL << (queue % 64);
+    m_rx_event.notify(SC_ZERO_TIME);
+}
+
 void e10k_nic::rx_thread()
 {
     for (;;) {
-        while (m_rx_fifo.empty())
-            wait(m_rx_event);
+        if (m_rx_fifo.empty()) {
+            // Idle: prefetch descriptors for queues whose tail moved, then sleep.
+            bool any = false;
+            for (unsigned q = 0; q < e10k::num_queues; ++q) {
+                if ((m_rx_prefetch_mask[q / 64] >> (q % 64)) & 1) {
+                    m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
+                    const rx_queue& rq = m_rxq[q];
+                    if ((rq.rxdctl & e10k::RXDCTL_ENABLE) && ring_index::is_valid_size(rq.ring_size()))
+                        rx_prefetch(q);
+                    any = true;
+                    break;
+                }
+            }
+            if (!any)
+                wait(m_rx_event);
+            continue;
+        }
         frame_ptr frame = m_rx_fifo.front();
         wait(m_params.cycle * m_params.rx_parse_cycles);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
@@ -57,24 +84,32 @@ void e10k_nic::rx_thread()
     }
 }
 
-// Refills the queue's descriptor cache from host memory: up to the batch size, stopping at the
-// ring's end (the next fetch continues from index 0).
-bool e10k_nic::rx_fetch(unsigned queue)
+// Issues reads for descriptors software has handed over (fetch pointer up to tail), a batch at a
+// time, while the cache has room for a whole batch or is empty; does not wait for them to arrive.
+// A batch stops at the ring's end (the next one continues from index 0).
+void e10k_nic::rx_prefetch(unsigned queue)
 {
     rx_queue& q = m_rxq[queue];
     const uint32_t n = q.ring_size();
-    const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
-    if (avail == 0)
-        return false;
-    const uint32_t count = std::min({avail, m_params.rx_desc_fetch_batch, n - q.fetch});
-    uint8_t buf[e10k::desc_bytes * 64];
-    const uint32_t bytes = count * e10k::desc_bytes;
-    if (!dma_read(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf, bytes))
-        return false;
-    for (uint32_t i = 0; i < count; ++i)
-        q.cache.push_back(e10k::rx_desc_read::decode(buf + i * e10k::desc_bytes));
-    q.fetch = ring_index::advance(q.fetch, count, n);
-    return true;
+    const uint32_t capacity = std::max(1u, m_params.rx_desc_cache);
+    const uint32_t batch = std::max(1u, std::min(m_params.rx_desc_fetch_batch, capacity));
+    for (;;) {
+        const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
+        const uint32_t room = capacity > q.cache.size() ? capacity - static_cast<uint32_t>(q.cache.size()) : 0;
+        if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
+            return;
+        const uint32_t count = std::min({avail, batch, n - q.fetch, room});
+        std::vector<uint8_t> buf(count * e10k::desc_bytes);
+        sc_time ready;
+        const uint32_t epoch = q.epoch;
+        if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready))
+            return;
+        if (epoch != q.epoch)
+            return;   // software rewrote RDH meanwhile: these descriptors are stale
+        for (uint32_t i = 0; i < count; ++i)
+            q.cache.push_back({e10k::rx_desc_read::decode(buf.data() + i * e10k::desc_bytes), ready});
+        q.fetch = ring_index::advance(q.fetch, count, n);
+    }
 }
 
 bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
@@ -86,13 +121,17 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
         ++q.drops;
         return false;
     }
-    if (q.cache.empty() && !rx_fetch(queue)) {
+    rx_prefetch(queue);
+    if (q.cache.empty()) {
         ++m_stats.rx_no_descriptor;
         ++q.drops;
         return false;
     }
-    const e10k::rx_desc_read desc = q.cache.front();
+    const rx_cached front = q.cache.front();
     q.cache.pop_front();
+    if (front.ready > sc_time_stamp())
+        wait(front.ready - sc_time_stamp());
+    const e10k::rx_desc_read& desc = front.desc;
     const uint32_t index = q.head;
     const uint32_t buf_bytes = ((q.srrctl & e10k::SRRCTL_BSIZEPKT_MASK) >> e10k::SRRCTL_BSIZEPKT_SHIFT) * 1024;
     e10k::rx_desc_wb wb{};
@@ -114,6 +153,7 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
     ++q.packets;
     m_stats.rx_bytes += frame.bytes.size();
     raise_queue_irq(queue, false);
+    rx_prefetch(queue);   // top the cache up while the next frame is parsed
     return !(wb.status_error & e10k::RXD_ERR_RXE);
 }
 

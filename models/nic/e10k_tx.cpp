@@ -1,7 +1,12 @@
-// Transmit pipeline of the e10k: a tail write rings the queue's doorbell; the engine serves queues
-// round-robin, fetches descriptors, gathers each frame's buffers, hands it to the MAC (waiting while
-// the MAC is busy: line rate backpressure) and writes back the descriptors that asked for status.
+// Transmit pipeline of the e10k, two stages joined by the transmit packet buffer.
+// Fetch stage (tx_thread): a tail write rings the queue's doorbell; queues are served round-robin,
+// one frame per turn; descriptors are prefetched into the queue's cache and each frame's buffers
+// are read, both as split transactions, so the fetch of later frames overlaps earlier frames'
+// completions. MAC stage (tx_mac_thread): takes frames in order once their data has arrived, sends
+// them at line rate, then writes back the descriptors that asked for status (RS) and raises the
+// queue's interrupt cause.
 #include <algorithm>
+#include <vector>
 
 #include "models/nic/e10k.h"
 #include "models/nic/ring.h"
@@ -23,7 +28,6 @@ void e10k_nic::tx_thread()
             wait(m_tx_event);
             continue;
         }
-        // Round robin over queues with work, one frame per turn.
         for (unsigned i = 0; i < e10k::num_queues; ++i) {
             const unsigned q = (m_tx_rr + i) % e10k::num_queues;
             if (!((m_tx_pending_mask[q / 64] >> (q % 64)) & 1))
@@ -36,7 +40,53 @@ void e10k_nic::tx_thread()
     }
 }
 
-// Sends at most one frame from the queue. Returns false when the queue has nothing more to send.
+// Issues reads for descriptors software has handed over, a batch at a time, while the cache has
+// room for a whole batch or is empty. A batch stops at the ring's end.
+void e10k_nic::tx_prefetch(unsigned queue)
+{
+    tx_queue& q = m_txq[queue];
+    const uint32_t n = q.ring_size();
+    const uint32_t capacity = std::max(1u, m_params.tx_desc_cache);
+    const uint32_t batch = std::max(1u, std::min(m_params.tx_desc_fetch_batch, capacity));
+    const uint16_t rid = rid_of_queue(queue);
+    for (;;) {
+        const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
+        const uint32_t room = capacity > q.cache.size() ? capacity - static_cast<uint32_t>(q.cache.size()) : 0;
+        if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
+            return;
+        const uint32_t count = std::min({avail, batch, n - q.fetch, room});
+        std::vector<uint8_t> buf(count * e10k::desc_bytes);
+        sc_time ready;
+        const uint32_t epoch = q.epoch;
+        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready))
+            return;   // a faulting ring stops the queue until the next doorbell
+        if (epoch != q.epoch)
+            return;   // software rewrote TDH meanwhile: these descriptors are stale
+        for (uint32_t i = 0; i < count; ++i)
+            q.cache.push_back({ring_index::advance(q.fetch, i, n), e10k::tx_desc::decode(buf.data() + i * e10k::desc_bytes), ready});
+        q.fetch = ring_index::advance(q.fetch, count, n);
+    }
+}
+
+// Hands what the queue gathered (a frame, or nothing for a dropped one) with its descriptors to
+// the MAC stage, waiting while the transmit packet buffer is full.
+void e10k_nic::tx_finish_frame(unsigned queue, models::net::frame_ptr frame)
+{
+    tx_queue& q = m_txq[queue];
+    const uint64_t bytes = frame ? frame->bytes.size() : 0;
+    while (!m_tx_fifo.empty() && m_tx_fifo_bytes + bytes > m_params.tx_packet_buffer_bytes)
+        wait(m_tx_space_event);
+    m_tx_fifo.push_back({std::move(frame), q.assembling_ready, queue, std::move(q.consumed), bytes});
+    m_tx_fifo_bytes += bytes;
+    q.consumed.clear();
+    q.assembling.clear();
+    q.assembling_ready = SC_ZERO_TIME;
+    m_tx_fifo_event.notify(SC_ZERO_TIME);
+}
+
+// Gathers at most one frame from the queue into the transmit packet buffer. Returns false when the
+// queue has nothing more to send. A bad descriptor or a failed read drops the frame it belongs to,
+// up to its EOP; its descriptors still complete.
 bool e10k_nic::tx_service(unsigned queue)
 {
     tx_queue& q = m_txq[queue];
@@ -48,66 +98,102 @@ bool e10k_nic::tx_service(unsigned queue)
         return false;
     const uint16_t rid = rid_of_queue(queue);
     for (;;) {
-        if (q.cache.empty()) {
-            const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
-            if (avail == 0)
-                return false;
-            const uint32_t count = std::min({avail, m_params.tx_desc_fetch_batch, n - q.fetch});
-            uint8_t buf[e10k::desc_bytes * 64];
-            if (!dma_read(rid, q.base + q.fetch * e10k::desc_bytes, buf, count * e10k::desc_bytes))
-                return false;   // a faulting ring stops the queue
-            for (uint32_t i = 0; i < count; ++i)
-                q.cache.emplace_back(ring_index::advance(q.fetch, i, n), e10k::tx_desc::decode(buf + i * e10k::desc_bytes));
-            q.fetch = ring_index::advance(q.fetch, count, n);
-        }
-        const auto [index, desc] = q.cache.front();
+        tx_prefetch(queue);
+        if (q.cache.empty())
+            return false;
+        const tx_cached c = q.cache.front();
         q.cache.pop_front();
-        const uint32_t len = desc.cmd_type_len & e10k::TXD_DTALEN_MASK;
-        const bool data_desc = (desc.cmd_type_len & e10k::TXD_CMD_DEXT) &&
-                               (desc.cmd_type_len & e10k::TXD_DTYP_MASK) == e10k::TXD_DTYP_DATA;
-        bool frame_done = false;
+        if (c.ready > sc_time_stamp())
+            wait(c.ready - sc_time_stamp());
+        q.consumed.emplace_back(c.index, c.desc);
+        const uint32_t cmd = c.desc.cmd_type_len;
+        const uint32_t len = cmd & e10k::TXD_DTALEN_MASK;
+        const bool eop = cmd & e10k::TXD_CMD_EOP;
+        const bool advanced = cmd & e10k::TXD_CMD_DEXT;
+        const bool data_desc = advanced && (cmd & e10k::TXD_DTYP_MASK) == e10k::TXD_DTYP_DATA;
+        if (advanced && (cmd & e10k::TXD_DTYP_MASK) == e10k::TXD_DTYP_CTXT)
+            continue;   // offload context for the frames after it: no offloads are modelled
+        if (q.discarding) {
+            if (eop) {
+                q.discarding = false;
+                tx_finish_frame(queue, nullptr);
+                return true;
+            }
+            continue;
+        }
         if (!data_desc || len == 0 || q.assembling.size() + len > models::net::max_tagged_frame_bytes) {
             ++m_stats.tx_malformed_descriptors;
-            q.assembling.clear();
-        } else {
-            const size_t at = q.assembling.size();
-            q.assembling.resize(at + len);
-            wait(m_params.cycle * m_params.dma_setup_cycles);
-            if (!dma_read(rid, desc.buf_addr, q.assembling.data() + at, len)) {
-                q.assembling.clear();
-            } else if (desc.cmd_type_len & e10k::TXD_CMD_EOP) {
-                frame_done = true;
+            if (eop) {
+                tx_finish_frame(queue, nullptr);
+                return true;
             }
+            q.discarding = true;
+            continue;
         }
-        if (frame_done) {
-            auto frame = std::make_shared<models::net::eth_frame>();
-            frame->bytes.swap(q.assembling);
-            if (frame->bytes.size() < 14) {
-                ++m_stats.tx_bad_frames;
-            } else {
-                if (frame->bytes.size() < models::net::min_frame_bytes)
-                    frame->bytes.resize(models::net::min_frame_bytes, 0);   // the MAC pads short frames
-                const sc_time now = sc_time_stamp();
-                if (m_mac_tx.busy_until() > now)
-                    wait(m_mac_tx.busy_until() - now);
-                m_stats.tx_bytes += frame->bytes.size();
-                ++m_stats.tx_frames;
-                ++q.packets;
-                m_mac_tx.send(frame);
+        const size_t at = q.assembling.size();
+        q.assembling.resize(at + len);
+        sc_time ready;
+        if (!dma_read_issue(rid, c.desc.buf_addr, q.assembling.data() + at, len, ready)) {
+            if (eop) {
+                tx_finish_frame(queue, nullptr);
+                return true;
             }
+            q.discarding = true;
+            continue;
         }
-        if (desc.cmd_type_len & e10k::TXD_CMD_RS) {
-            uint8_t wb[e10k::desc_bytes];
-            e10k::tx_desc done = desc;
-            done.olinfo_status |= e10k::TXD_STAT_DD;
-            done.encode(wb);
-            dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, true);
-        }
-        q.head = ring_index::advance(index, 1, n);
-        if (desc.cmd_type_len & e10k::TXD_CMD_RS)
-            raise_queue_irq(queue, true);
-        if (frame_done || !data_desc)
+        q.assembling_ready = std::max(q.assembling_ready, ready);
+        if (!eop)
+            continue;
+        if (q.assembling.size() < 14) {
+            ++m_stats.tx_bad_frames;
+            tx_finish_frame(queue, nullptr);
             return true;
+        }
+        auto frame = std::make_shared<models::net::eth_frame>();
+        frame->bytes.swap(q.assembling);
+        if (frame->bytes.size() < models::net::min_frame_bytes)
+            frame->bytes.resize(models::net::min_frame_bytes, 0);   // the MAC pads short frames
+        tx_finish_frame(queue, std::move(frame));
+        return true;
+    }
+}
+
+void e10k_nic::tx_mac_thread()
+{
+    for (;;) {
+        while (m_tx_fifo.empty())
+            wait(m_tx_fifo_event);
+        tx_entry e = std::move(m_tx_fifo.front());
+        m_tx_fifo.pop_front();
+        if (e.ready > sc_time_stamp())
+            wait(e.ready - sc_time_stamp());
+        if (e.frame) {
+            // Line-rate backpressure: the frame leaves the buffer when the MAC can start it.
+            if (m_mac_tx.busy_until() > sc_time_stamp())
+                wait(m_mac_tx.busy_until() - sc_time_stamp());
+            m_stats.tx_bytes += e.frame->bytes.size();
+            ++m_stats.tx_frames;
+            ++m_txq[e.queue].packets;
+            m_mac_tx.send(e.frame);
+        }
+        m_tx_fifo_bytes -= e.bytes;
+        m_tx_space_event.notify(SC_ZERO_TIME);
+        tx_queue& q = m_txq[e.queue];
+        const uint16_t rid = rid_of_queue(e.queue);
+        bool report = false;
+        for (const auto& [index, desc] : e.done) {
+            if (desc.cmd_type_len & e10k::TXD_CMD_RS) {
+                uint8_t wb[e10k::desc_bytes];
+                e10k::tx_desc done = desc;
+                done.olinfo_status |= e10k::TXD_STAT_DD;
+                done.encode(wb);
+                dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, false);
+                report = true;
+            }
+            q.head = ring_index::advance(index, 1, q.ring_size());
+        }
+        if (report)
+            raise_queue_irq(e.queue, true);
     }
 }
 

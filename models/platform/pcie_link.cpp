@@ -52,6 +52,8 @@ void pcie_link::up_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
     const uint64_t reqs = (len + m_params.max_read_request_bytes - 1) / m_params.max_read_request_bytes;
     m_tlps_up += reqs;
     const sc_time req_sent = occupy(m_up_busy, now + delay, wire_time(0, 1) * static_cast<double>(reqs));
+    if (ext)
+        ext->sender_busy = req_sent - now - delay;
     delay = req_sent - now + m_params.one_way_latency;
     up_init->b_transport(trans, delay);
     if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {

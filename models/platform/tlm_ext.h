@@ -8,8 +8,9 @@ namespace iovsim::models {
 
 struct pcie_ext : tlm::tlm_extension<pcie_ext> {
     uint16_t requester_id = 0;
-    // Filled by the link for posted writes: how long, from the sender's local time, its transmit
-    // side stays busy serializing the TLPs (the sender need not wait for the write to land).
+    // Filled by the link: how long, from the sender's local time, its transmit side stays busy
+    // serializing the TLPs: a posted write's data, or a read's request headers. The sender need
+    // not wait for the write to land, nor for the read's completions before issuing more.
     sc_core::sc_time sender_busy = sc_core::SC_ZERO_TIME;
     // Set by the IOMMU when the transaction was blocked (the response status says so too).
     bool iommu_fault = false;
