@@ -1,5 +1,7 @@
 #include "sim/wire/checksum.h"
 
+#include <cstring>
+
 namespace iovsim::wire {
 
 namespace {
@@ -12,24 +14,36 @@ uint16_t fold64(uint64_t sum)
     return static_cast<uint16_t>(sum);
 }
 
-// Sum of a buffer taken as starting on a word boundary; a trailing odd byte is the high byte of a
-// zero-padded word (RFC 1071 section 4.1).
-uint64_t sum_words(const uint8_t* data, size_t len)
-{
-    uint64_t sum = 0;
-    size_t i = 0;
-    for (; i + 1 < len; i += 2) {
-        sum += (static_cast<uint32_t>(data[i]) << 8) | data[i + 1];
-    }
-    if (i < len) {
-        sum += static_cast<uint32_t>(data[i]) << 8;
-    }
-    return sum;
-}
-
 uint16_t swap_bytes(uint16_t v)
 {
     return static_cast<uint16_t>((v << 8) | (v >> 8));
+}
+
+// Sum of a buffer taken as starting on a word boundary; a trailing odd byte is the high byte of a
+// zero-padded word (RFC 1071 section 4.1). The one's-complement sum does not depend on byte order
+// (RFC 1071 section 2(B)): the words are summed in the host's little-endian order, 32 bits at a
+// time into a 64-bit accumulator, and the folded result is swapped back to network order.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "sum_words assumes a little-endian host");
+uint64_t sum_words(const uint8_t* data, size_t len)
+{
+    uint64_t sum = 0;
+    while (len >= 8) {
+        uint64_t w;
+        std::memcpy(&w, data, 8);
+        sum += (w & 0xFFFF'FFFFu) + (w >> 32);
+        data += 8;
+        len -= 8;
+    }
+    while (len >= 2) {
+        uint16_t w;
+        std::memcpy(&w, data, 2);
+        sum += w;
+        data += 2;
+        len -= 2;
+    }
+    if (len != 0)
+        sum += data[0];   // low byte in host order = high byte of the word in network order
+    return swap_bytes(fold64(sum));
 }
 
 } // namespace

@@ -11,6 +11,9 @@ echo_client::echo_client(os::dataplane::dataplane& dp, os::dataplane::native_udp
     : m_dp(dp), m_udp(udp), m_params(params), m_on_done(std::move(on_done)), m_rng(params.seed)
 {
     m_latencies.reserve(params.requests);
+    m_pattern.resize(params.payload_bytes);
+    for (uint32_t i = 0; i < params.payload_bytes; ++i)
+        m_pattern[i] = static_cast<uint8_t>(i * 7 + 1);
 }
 
 void echo_client::send_one()
@@ -21,11 +24,9 @@ void echo_client::send_one()
     const uint64_t seq = m_sent++;
     const uint64_t stamp = m_dp.core().local_time().value();   // picoseconds
     uint8_t* b = p.bytes();
-    std::memset(b, 0, m_params.payload_bytes);
+    std::memcpy(b, m_pattern.data(), m_params.payload_bytes);
     std::memcpy(b, &seq, 8);
     std::memcpy(b + 8, &stamp, 8);
-    for (uint32_t i = 16; i < m_params.payload_bytes; ++i)
-        b[i] = static_cast<uint8_t>(seq + i);
     p.len = m_params.payload_bytes;
     ++m_in_flight;
     m_udp.send(p, m_params.port, m_params.server, m_params.server_port);

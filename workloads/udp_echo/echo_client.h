@@ -47,6 +47,7 @@ private:
     std::function<void()> m_on_done;
     std::mt19937_64 m_rng;
     std::vector<double> m_latencies;
+    std::vector<uint8_t> m_pattern;   // payload bytes after the sequence number and time stamp
     uint64_t m_sent = 0, m_received = 0, m_bad = 0;
     unsigned m_in_flight = 0;
     sc_core::sc_time m_next_send;
