@@ -66,7 +66,8 @@ void iommu::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
 {
     const uint64_t addr = trans.get_address();
     const uint64_t len = trans.get_data_length();
-    if (addr >= models::msi_base && addr - models::msi_base < models::msi_size) {
+    // Interrupt messages are not remapped; with translation off the unit is not in the path.
+    if ((addr >= models::msi_base && addr - models::msi_base < models::msi_size) || !m_translator.translating()) {
         mem_out->b_transport(trans, delay);
         return;
     }

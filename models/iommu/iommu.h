@@ -4,7 +4,8 @@
 // domain (translator.h); the walk reads the tables from DRAM through the same memory port, so a
 // miss's cost is real DRAM time in the DMA's latency. A fault aborts the whole transaction with an
 // error response and a fault record; nothing reaches memory. The MSI window is not remapped
-// (interrupt remapping is not modelled).
+// (interrupt remapping is not modelled). With translation disabled (GCMD.TE clear, or the unit-wide
+// pass_through parameter) DMA passes straight through at no cost.
 #include <cstdint>
 #include <vector>
 

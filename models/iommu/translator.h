@@ -156,6 +156,9 @@ public:
 
     void set_root_table(uint64_t pa);     // RTADDR_REG
     void set_translation_enabled(bool);   // GCMD_REG.TE; disabled = addresses pass unchanged
+    // False while addresses pass unchanged for every device (TE clear, or the unit-wide
+    // pass-through parameter): the shell then bypasses the unit without a lookup.
+    bool translating() const { return m_enabled && !m_params.pass_through; }
 
     translation translate(uint16_t requester_id, uint64_t iova, access acc);
 
