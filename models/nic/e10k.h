@@ -61,6 +61,23 @@ struct e10k_stats {
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
 };
 
+// The first queue at or after `start` (wrapping) whose bit is set in the 128-bit mask, or
+// num_queues when none is.
+inline unsigned next_queue(const uint64_t (&mask)[2], unsigned start)
+{
+    for (unsigned k = 0; k < 3; ++k) {
+        const unsigned word = ((start / 64) + k) % 2;
+        uint64_t bits = mask[word];
+        if (k == 0)
+            bits &= ~0ULL << (start % 64);
+        else if (k == 2)
+            bits &= (start % 64) ? ~(~0ULL << (start % 64)) : 0;
+        if (bits)
+            return word * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
+    }
+    return e10k::num_queues;
+}
+
 class e10k_nic : public sc_core::sc_module, public models::net::eth_endpoint {
 public:
     tlm_utils::simple_target_socket<e10k_nic> bar;       // MMIO: PF and VF BARs (full addresses)

@@ -52,28 +52,23 @@ void e10k_nic::rx_thread()
     for (;;) {
         if (m_rx_fifo.empty()) {
             // Idle: prefetch descriptors for queues whose tail moved, then sleep.
-            bool any = false;
-            for (unsigned q = 0; q < e10k::num_queues; ++q) {
-                if ((m_rx_prefetch_mask[q / 64] >> (q % 64)) & 1) {
-                    m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
-                    const rx_queue& rq = m_rxq[q];
-                    if ((rq.rxdctl & e10k::RXDCTL_ENABLE) && ring_index::is_valid_size(rq.ring_size()))
-                        rx_prefetch(q);
-                    any = true;
-                    break;
-                }
-            }
-            if (!any)
+            const unsigned q = next_queue(m_rx_prefetch_mask, 0);
+            if (q == e10k::num_queues) {
                 wait(m_rx_event);
+                continue;
+            }
+            m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
+            const rx_queue& rq = m_rxq[q];
+            if ((rq.rxdctl & e10k::RXDCTL_ENABLE) && ring_index::is_valid_size(rq.ring_size()))
+                rx_prefetch(q);
             continue;
         }
         frame_ptr frame = m_rx_fifo.front();
         wait(m_params.cycle * m_params.rx_parse_cycles);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
         if (d.delivered()) {
-            for (unsigned pool = 0; pool < e10k::num_pools; ++pool) {
-                if (!((d.pools >> pool) & 1))
-                    continue;
+            for (uint64_t pools = d.pools; pools != 0; pools &= pools - 1) {
+                const unsigned pool = static_cast<unsigned>(__builtin_ctzll(pools));
                 const unsigned q = *d.queue_for(pool);
                 if (rx_deliver(q, *frame))
                     ++m_stats.rx_frames;

@@ -28,15 +28,11 @@ void e10k_nic::tx_thread()
             wait(m_tx_event);
             continue;
         }
-        for (unsigned i = 0; i < e10k::num_queues; ++i) {
-            const unsigned q = (m_tx_rr + i) % e10k::num_queues;
-            if (!((m_tx_pending_mask[q / 64] >> (q % 64)) & 1))
-                continue;
-            if (!tx_service(q))
-                m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
-            m_tx_rr = (q + 1) % e10k::num_queues;
-            break;
-        }
+        // Round robin: the next queue with work after the one served last.
+        const unsigned q = next_queue(m_tx_pending_mask, m_tx_rr);
+        if (!tx_service(q))
+            m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
+        m_tx_rr = (q + 1) % e10k::num_queues;
     }
 }
 

@@ -66,7 +66,13 @@ void dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
     } else if (trans.is_write()) {
         m_bytes_written += len;
         const uint8_t* src = trans.get_data_ptr();
-        m_pending.push_back({done, m_seq++, addr, std::vector<uint8_t>(src, src + len)});
+        std::vector<uint8_t> data;
+        if (!m_spare.empty()) {   // reuse the storage of writes already landed
+            data = std::move(m_spare.back());
+            m_spare.pop_back();
+        }
+        data.assign(src, src + len);
+        m_pending.push_back({done, m_seq++, addr, std::move(data)});
         std::push_heap(m_pending.begin(), m_pending.end(), later{});
         m_apply_event.notify(m_pending.front().when - sc_time_stamp());
     }
@@ -89,13 +95,29 @@ void dram::overlay_pending(uint64_t addr, uint64_t len, uint8_t* out) const
     }
 }
 
+unsigned dram::watch(uint64_t base, uint64_t len, sc_event& ev)
+{
+    m_watches.push_back({base, len, &ev});
+    return static_cast<unsigned>(m_watches.size() - 1);
+}
+
+void dram::unwatch(unsigned id)
+{
+    if (id < m_watches.size())
+        m_watches[id].ev = nullptr;
+}
+
 void dram::apply_writes()
 {
     bool any = false;
     while (!m_pending.empty() && m_pending.front().when <= sc_time_stamp()) {
         std::pop_heap(m_pending.begin(), m_pending.end(), later{});
-        const pending_write& w = m_pending.back();
+        pending_write& w = m_pending.back();
         std::memcpy(m_bytes.get() + w.addr, w.data.data(), w.data.size());
+        for (const watch_range& r : m_watches)
+            if (r.ev && w.addr < r.base + r.len && r.base < w.addr + w.data.size())
+                r.ev->notify(SC_ZERO_TIME);
+        m_spare.push_back(std::move(w.data));
         m_pending.pop_back();
         any = true;
     }

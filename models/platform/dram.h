@@ -35,6 +35,10 @@ public:
 
     // Notified when a DMA write becomes visible.
     const sc_core::sc_event& dma_write_event() const { return m_write_event; }
+    // An event notified when a DMA write to [base, base+len) becomes visible: a poller sleeps on
+    // the memory it polls (a descriptor ring), not on every write. Returns the watch's id.
+    unsigned watch(uint64_t base, uint64_t len, sc_core::sc_event& ev);
+    void unwatch(unsigned id);
 
     uint64_t bytes_read() const { return m_bytes_read; }
     uint64_t bytes_written() const { return m_bytes_written; }
@@ -65,6 +69,12 @@ private:
     void overlay_pending(uint64_t addr, uint64_t len, uint8_t* out) const;
 
     std::vector<pending_write> m_pending;   // a heap under `later`: earliest landing on top
+    std::vector<std::vector<uint8_t>> m_spare;   // buffers of landed writes, for reuse
+    struct watch_range {
+        uint64_t base, len;
+        sc_core::sc_event* ev;   // null: removed
+    };
+    std::vector<watch_range> m_watches;
     sc_core::sc_event m_apply_event;
     sc_core::sc_event m_write_event;
     sc_core::sc_time m_busy_until;

@@ -305,18 +305,28 @@ void cpu_core::poll_interrupts()
         schedule();
 }
 
-void cpu_core::wait_until(category c, const std::function<bool()>& ready)
+void cpu_core::wait_until(category c, const std::function<bool()>& ready, const sc_event* wake,
+                          const sc_time& deadline)
 {
+    const sc_event& memory = wake ? *wake : m_mem.dma_write_event();
     sync();
     for (;;) {
         poll_interrupts();
         if (ready())
             return;
         const sc_time start = sc_time_stamp();
-        if (!m_irq_pending.empty() && m_irq_pending.front().first > start)
-            wait(m_irq_pending.front().first - start, m_event | m_mem.dma_write_event());
+        // Sleep until the memory or an interrupt or wake-up says so, or until the earlier of the
+        // next pending interrupt's arrival and the deadline.
+        sc_time until = deadline > start ? deadline : SC_ZERO_TIME;
+        if (!m_irq_pending.empty() && m_irq_pending.front().first > start &&
+            (until == SC_ZERO_TIME || m_irq_pending.front().first < until))
+            until = m_irq_pending.front().first;
+        if (deadline != SC_ZERO_TIME && deadline <= start)
+            return;
+        if (until > start)
+            wait(until - start, m_event | memory);
         else
-            wait(m_event | m_mem.dma_write_event());
+            wait(m_event | memory);
         m_acct.charge(no_request, c, (sc_time_stamp() - start).to_seconds() * 1e9);
         m_qk.reset();
     }

@@ -94,9 +94,12 @@ public:
     // ---- Interrupts and idle ---------------------------------------------------------------
     void set_irq_handler(irq_handler h) { m_irq_handler = std::move(h); }
     void deliver_irq(unsigned vector, const sc_core::sc_time& delay) override;
-    // Until `ready()` holds, waits for DMA writes to memory, interrupts or wake-ups, charging the
-    // time to `c` (poll or idle, for no request). Used by pollers and by the idle loop.
-    void wait_until(category c, const std::function<bool()>& ready);
+    // Until `ready()` holds, waits for DMA writes to memory (only those `wake` signals, when given:
+    // a dram::watch on the polled memory), interrupts or wake-ups, charging the time to `c` (poll,
+    // for no request). Used by pollers.
+    // A non-zero `deadline` (absolute) also ends the wait; `ready` is then asked again.
+    void wait_until(category c, const std::function<bool()>& ready, const sc_core::sc_event* wake = nullptr,
+                    const sc_core::sc_time& deadline = sc_core::SC_ZERO_TIME);
     void poll_interrupts();
 
     uint64_t interrupts_taken() const { return m_irqs; }

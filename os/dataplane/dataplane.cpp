@@ -40,6 +40,7 @@ void dataplane::init()
     const category c = category::net_stack_in;
     m_rx->init(c);
     m_tx->init(c);
+    m_core.memory().watch(rx_pa, rx_bytes, m_rx_written);
     pkt p;
     while (m_rx->free_slots() > 0 && m_pool->alloc(p))
         m_rx->post(p);
@@ -82,15 +83,13 @@ unsigned dataplane::poll()
 
 void dataplane::wait_rx()
 {
-    m_core.wait_until(category::poll, [this] { return m_rx->ready(); });
+    m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written);
     m_core.run(category::net_stack_in, m_c.a_poll_empty);   // the iteration that finds it
 }
 
 void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
 {
-    m_core.wait_until(category::poll, [this, deadline] {
-        return m_rx->ready() || sc_core::sc_time_stamp() >= deadline;
-    });
+    m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written, deadline);
 }
 
 void dataplane::reclaim_tx()

@@ -60,6 +60,7 @@ private:
     std::unique_ptr<dev::e10k_tx_ring> m_tx;
     std::unique_ptr<net::net_stack> m_stack;
     dataplane_stats m_stats;
+    sc_core::sc_event m_rx_written;   // a write-back landed in the receive ring
 };
 
 } // namespace iovsim::os::dataplane
