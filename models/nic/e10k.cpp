@@ -81,7 +81,8 @@ void e10k_nic::raise_queue_irq(unsigned queue, bool tx)
         fn->irq->raise(vec);
 }
 
-bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready)
+bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready,
+                              engine_clock* clk)
 {
     tlm::tlm_generic_payload trans;
     models::pcie_ext ext;
@@ -94,12 +95,16 @@ bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t
     trans.set_streaming_width(static_cast<unsigned>(len));
     trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const sc_time setup = m_params.cycle * m_params.dma_setup_cycles;
-    sc_time delay = setup;
+    const sc_time ahead = clk ? clk->ahead : SC_ZERO_TIME;
+    sc_time delay = ahead + setup;
     dma->b_transport(trans, delay);
     trans.clear_extension(&ext);
     ready = sc_time_stamp() + delay;
     // The engine is free again once the request headers are on the link.
-    wait(setup + ext.sender_busy);
+    if (clk)
+        clk->advance(setup + ext.sender_busy);
+    else
+        wait(setup + ext.sender_busy);
     if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;
@@ -116,7 +121,8 @@ bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
     return ok;
 }
 
-bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread)
+bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread,
+                         engine_clock* clk)
 {
     tlm::tlm_generic_payload trans;
     models::pcie_ext ext;
@@ -129,11 +135,13 @@ bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_
     trans.set_streaming_width(static_cast<unsigned>(len));
     trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const sc_time setup = from_thread ? m_params.cycle * m_params.dma_setup_cycles : SC_ZERO_TIME;
-    sc_time delay = setup;
+    sc_time delay = (clk ? clk->ahead : SC_ZERO_TIME) + setup;
     dma->b_transport(trans, delay);
     trans.clear_extension(&ext);
     // Posted: the engine moves on once its TLPs are on the link.
-    if (from_thread)
+    if (clk)
+        clk->advance(setup + ext.sender_busy);
+    else if (from_thread)
         wait(setup + ext.sender_busy);
     if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;

@@ -61,6 +61,27 @@ struct e10k_stats {
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
 };
 
+// A pipeline thread's own clock: it runs ahead of SystemC time by `ahead` (loosely-timed TLM with
+// temporal decoupling: its DMAs carry the offset as annotated delay) and synchronizes only where
+// the outside must see the moment itself: before an interrupt and before waiting for work.
+struct engine_clock {
+    sc_core::sc_time ahead;
+    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + ahead; }
+    void advance(const sc_core::sc_time& t) { ahead += t; }
+    void at_least(const sc_core::sc_time& when)
+    {
+        if (when > now())
+            ahead = when - sc_core::sc_time_stamp();
+    }
+    void sync()
+    {
+        if (ahead != sc_core::SC_ZERO_TIME) {
+            sc_core::wait(ahead);
+            ahead = sc_core::SC_ZERO_TIME;
+        }
+    }
+};
+
 // The first queue at or after `start` (wrapping) whose bit is set in the 128-bit mask, or
 // num_queues when none is.
 inline unsigned next_queue(const uint64_t (&mask)[2], unsigned start)
@@ -177,9 +198,11 @@ private:
     // completion arrives. dma_read also waits for that. Writes are posted: from a thread they wait
     // while the link serializes them, from a method not at all. False when the path answered with
     // an error (counted in dma_errors).
-    bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready);
+    bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready,
+                        engine_clock* clk = nullptr);
     bool dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len);
-    bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread);
+    bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread,
+                   engine_clock* clk = nullptr);
     uint16_t rid_of_queue(unsigned queue) const;
     unsigned vector_of_queue(unsigned queue, bool tx, function*& fn);
     function* function_of_queue(unsigned queue);
@@ -209,6 +232,7 @@ private:
     sc_core::sc_event m_tx_space_event;                   // an entry left
     unsigned m_tx_rr = 0;                                 // round-robin position
     register_ids m_id{};
+    engine_clock m_rx_clk, m_tx_clk;                      // the RX and TX fetch threads' clocks
     sc_core::sc_time m_mmio_delay;                        // annotated delay of the access in progress
 };
 

@@ -54,6 +54,7 @@ void e10k_nic::rx_thread()
             // Idle: prefetch descriptors for queues whose tail moved, then sleep.
             const unsigned q = next_queue(m_rx_prefetch_mask, 0);
             if (q == e10k::num_queues) {
+                m_rx_clk.sync();
                 wait(m_rx_event);
                 continue;
             }
@@ -64,7 +65,7 @@ void e10k_nic::rx_thread()
             continue;
         }
         frame_ptr frame = m_rx_fifo.front();
-        wait(m_params.cycle * m_params.rx_parse_cycles);
+        m_rx_clk.advance(m_params.cycle * m_params.rx_parse_cycles);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
         if (d.delivered()) {
             for (uint64_t pools = d.pools; pools != 0; pools &= pools - 1) {
@@ -97,7 +98,8 @@ void e10k_nic::rx_prefetch(unsigned queue)
         std::vector<uint8_t> buf(count * e10k::desc_bytes);
         sc_time ready;
         const uint32_t epoch = q.epoch;
-        if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready))
+        if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready,
+                            &m_rx_clk))
             return;
         if (epoch != q.epoch)
             return;   // software rewrote RDH meanwhile: these descriptors are stale
@@ -124,8 +126,7 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
     }
     const rx_cached front = q.cache.front();
     q.cache.pop_front();
-    if (front.ready > sc_time_stamp())
-        wait(front.ready - sc_time_stamp());
+    m_rx_clk.at_least(front.ready);
     const e10k::rx_desc_read& desc = front.desc;
     const uint32_t index = q.head;
     const uint32_t buf_bytes = ((q.srrctl & e10k::SRRCTL_BSIZEPKT_MASK) >> e10k::SRRCTL_BSIZEPKT_SHIFT) * 1024;
@@ -138,12 +139,14 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
         wb.status_error |= e10k::RXD_ERR_RXE;
     } else {
         wb.length = static_cast<uint16_t>(frame.bytes.size());
-        if (!dma_write(rid, desc.pkt_addr, frame.bytes.data(), frame.bytes.size(), true))
+        if (!dma_write(rid, desc.pkt_addr, frame.bytes.data(), frame.bytes.size(), true, &m_rx_clk))
             wb.status_error |= e10k::RXD_ERR_RXE;
     }
     uint8_t wb_bytes[e10k::desc_bytes];
     wb.encode(wb_bytes);
-    dma_write(rid, q.base + index * e10k::desc_bytes, wb_bytes, sizeof wb_bytes, true);
+    dma_write(rid, q.base + index * e10k::desc_bytes, wb_bytes, sizeof wb_bytes, true, &m_rx_clk);
+    // The interrupt cause and the head register are seen from outside: at their own time.
+    m_rx_clk.sync();
     q.head = ring_index::advance(q.head, 1, n);
     ++q.packets;
     m_stats.rx_bytes += frame.bytes.size();

@@ -25,6 +25,7 @@ void e10k_nic::tx_thread()
 {
     for (;;) {
         if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1]) {
+            m_tx_clk.sync();
             wait(m_tx_event);
             continue;
         }
@@ -54,7 +55,7 @@ void e10k_nic::tx_prefetch(unsigned queue)
         std::vector<uint8_t> buf(count * e10k::desc_bytes);
         sc_time ready;
         const uint32_t epoch = q.epoch;
-        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready))
+        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready, &m_tx_clk))
             return;   // a faulting ring stops the queue until the next doorbell
         if (epoch != q.epoch)
             return;   // software rewrote TDH meanwhile: these descriptors are stale
@@ -70,6 +71,8 @@ void e10k_nic::tx_finish_frame(unsigned queue, models::net::frame_ptr frame)
 {
     tx_queue& q = m_txq[queue];
     const uint64_t bytes = frame ? frame->bytes.size() : 0;
+    if (!m_tx_fifo.empty() && m_tx_fifo_bytes + bytes > m_params.tx_packet_buffer_bytes)
+        m_tx_clk.sync();
     while (!m_tx_fifo.empty() && m_tx_fifo_bytes + bytes > m_params.tx_packet_buffer_bytes)
         wait(m_tx_space_event);
     m_tx_fifo.push_back({std::move(frame), q.assembling_ready, queue, std::move(q.consumed), bytes});
@@ -99,8 +102,7 @@ bool e10k_nic::tx_service(unsigned queue)
             return false;
         const tx_cached c = q.cache.front();
         q.cache.pop_front();
-        if (c.ready > sc_time_stamp())
-            wait(c.ready - sc_time_stamp());
+        m_tx_clk.at_least(c.ready);
         q.consumed.emplace_back(c.index, c.desc);
         const uint32_t cmd = c.desc.cmd_type_len;
         const uint32_t len = cmd & e10k::TXD_DTALEN_MASK;
@@ -129,7 +131,7 @@ bool e10k_nic::tx_service(unsigned queue)
         const size_t at = q.assembling.size();
         q.assembling.resize(at + len);
         sc_time ready;
-        if (!dma_read_issue(rid, c.desc.buf_addr, q.assembling.data() + at, len, ready)) {
+        if (!dma_read_issue(rid, c.desc.buf_addr, q.assembling.data() + at, len, ready, &m_tx_clk)) {
             if (eop) {
                 tx_finish_frame(queue, nullptr);
                 return true;
@@ -161,12 +163,14 @@ void e10k_nic::tx_mac_thread()
             wait(m_tx_fifo_event);
         tx_entry e = std::move(m_tx_fifo.front());
         m_tx_fifo.pop_front();
-        if (e.ready > sc_time_stamp())
-            wait(e.ready - sc_time_stamp());
+        // The frame leaves the buffer when its data is in and the MAC can start it (line-rate
+        // backpressure): one wait for the later of the two.
+        sc_time start = e.ready;
+        if (e.frame && m_mac_tx.busy_until() > start)
+            start = m_mac_tx.busy_until();
+        if (start > sc_time_stamp())
+            wait(start - sc_time_stamp());
         if (e.frame) {
-            // Line-rate backpressure: the frame leaves the buffer when the MAC can start it.
-            if (m_mac_tx.busy_until() > sc_time_stamp())
-                wait(m_mac_tx.busy_until() - sc_time_stamp());
             m_stats.tx_bytes += e.frame->bytes.size();
             ++m_stats.tx_frames;
             ++m_txq[e.queue].packets;
