@@ -309,26 +309,33 @@ void cpu_core::wait_until(category c, const std::function<bool()>& ready, const 
                           const sc_time& deadline)
 {
     const sc_event& memory = wake ? *wake : m_mem.dma_write_event();
-    sync();
     for (;;) {
         poll_interrupts();
         if (ready())
             return;
-        const sc_time start = sc_time_stamp();
-        // Sleep until the memory or an interrupt or wake-up says so, or until the earlier of the
-        // next pending interrupt's arrival and the deadline.
-        sc_time until = deadline > start ? deadline : SC_ZERO_TIME;
-        if (!m_irq_pending.empty() && m_irq_pending.front().first > start &&
-            (until == SC_ZERO_TIME || m_irq_pending.front().first < until))
-            until = m_irq_pending.front().first;
-        if (deadline != SC_ZERO_TIME && deadline <= start)
+        // The core is ahead of SystemC time by its local offset. It sleeps without synchronizing
+        // first: whatever lands before its local time is already visible (ready() saw it), and
+        // whatever lands later wakes it. Woken before its local time, it keeps its offset.
+        const sc_time local = local_time();
+        if (deadline != SC_ZERO_TIME && deadline <= local)
             return;
-        if (until > start)
-            wait(until - start, m_event | memory);
-        else
+        sc_time until = deadline;
+        if (!m_irq_pending.empty() && (until == SC_ZERO_TIME || m_irq_pending.front().first < until))
+            until = std::max(m_irq_pending.front().first, local);
+        const sc_time now = sc_time_stamp();
+        if (until != SC_ZERO_TIME && until > now)
+            wait(until - now, m_event | memory);
+        else if (until == SC_ZERO_TIME)
             wait(m_event | memory);
-        m_acct.charge(no_request, c, (sc_time_stamp() - start).to_seconds() * 1e9);
-        m_qk.reset();
+        const sc_time woke = sc_time_stamp();
+        if (woke >= local) {
+            m_acct.charge(no_request, c, (woke - local).to_seconds() * 1e9);
+            m_qk.reset();
+        } else {
+            m_qk.set(local - woke);
+        }
+        if (until != SC_ZERO_TIME && until <= local && until <= now)
+            return;   // an interrupt or the deadline is due at once: let the caller look
     }
 }
 
