@@ -57,7 +57,7 @@ sc_time eth_tx_port::send(const frame_ptr& frame)
     m_busy_until = start + serialization(frame->bytes.size());
     ++m_frames;
     // The frame's last bit (FCS) leaves before the inter-frame gap.
-    const sc_time last_bit = m_busy_until - sc_time(ifg_bytes * m_ns_per_byte, SC_NS);
+    const sc_time last_bit = m_busy_until - models::ns_to_time(ifg_bytes * m_ns_per_byte);
     if (m_link)
         m_link->carry(m_side, frame, last_bit);
     return m_busy_until;

@@ -19,6 +19,8 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
 {
     if (params.num_vfs > e10k::num_pools)
         throw std::invalid_argument("e10k: at most 64 VFs");
+    m_setup_time = params.cycle * params.dma_setup_cycles;
+    m_parse_time = params.cycle * params.rx_parse_cycles;
     bar.register_b_transport(this, &e10k_nic::bar_b_transport);
 
     auto sender = [this](uint16_t rid) {
@@ -43,7 +45,9 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
     sync_pool_enables();
     SC_THREAD(rx_thread);
     SC_THREAD(tx_thread);
-    SC_THREAD(tx_mac_thread);
+    SC_METHOD(tx_mac_stage);
+    sensitive << m_tx_fifo_event;
+    dont_initialize();
 }
 
 e10k_nic::function* e10k_nic::function_of_queue(unsigned queue)
@@ -81,37 +85,48 @@ void e10k_nic::raise_queue_irq(unsigned queue, bool tx)
         fn->irq->raise(vec);
 }
 
+// One DMA through the link. The payload object is reused: a b_transport never yields, and its
+// results are copied out before the engine waits, so no two DMAs ever share it at once.
+tlm::tlm_response_status e10k_nic::dma_transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data,
+                                                 size_t len, sc_time& delay, sc_time& sender_busy)
+{
+    m_dma_ext.requester_id = rid;
+    m_dma_ext.sender_busy = SC_ZERO_TIME;
+    m_dma_ext.iommu_fault = false;
+    m_dma_trans.set_extension(&m_dma_ext);
+    m_dma_trans.set_command(cmd);
+    m_dma_trans.set_address(addr);
+    m_dma_trans.set_data_ptr(data);
+    m_dma_trans.set_data_length(static_cast<unsigned>(len));
+    m_dma_trans.set_streaming_width(static_cast<unsigned>(len));
+    m_dma_trans.set_byte_enable_ptr(nullptr);
+    m_dma_trans.set_dmi_allowed(false);
+    m_dma_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    dma->b_transport(m_dma_trans, delay);
+    m_dma_trans.clear_extension(&m_dma_ext);
+    sender_busy = m_dma_ext.sender_busy;
+    return m_dma_trans.get_response_status();
+}
+
 bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready,
                               engine_clock* clk)
 {
-    tlm::tlm_generic_payload trans;
-    models::pcie_ext ext;
-    ext.requester_id = rid;
-    trans.set_extension(&ext);
-    trans.set_command(tlm::TLM_READ_COMMAND);
-    trans.set_address(addr);
-    trans.set_data_ptr(data);
-    trans.set_data_length(static_cast<unsigned>(len));
-    trans.set_streaming_width(static_cast<unsigned>(len));
-    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const sc_time setup = m_params.cycle * m_params.dma_setup_cycles;
-    const sc_time ahead = clk ? clk->ahead : SC_ZERO_TIME;
-    sc_time delay = ahead + setup;
-    dma->b_transport(trans, delay);
-    trans.clear_extension(&ext);
+    const sc_time setup = m_setup_time;
+    sc_time delay = (clk ? clk->ahead : SC_ZERO_TIME) + setup;
+    sc_time busy;
+    const auto status = dma_transport(tlm::TLM_READ_COMMAND, rid, addr, data, len, delay, busy);
     ready = sc_time_stamp() + delay;
     // The engine is free again once the request headers are on the link.
     if (clk)
-        clk->advance(setup + ext.sender_busy);
+        clk->advance(setup + busy);
     else
-        wait(setup + ext.sender_busy);
-    if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        wait(setup + busy);
+    if (status != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;
     }
     return true;
 }
-
 bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
 {
     sc_time ready;
@@ -124,26 +139,16 @@ bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
 bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread,
                          engine_clock* clk)
 {
-    tlm::tlm_generic_payload trans;
-    models::pcie_ext ext;
-    ext.requester_id = rid;
-    trans.set_extension(&ext);
-    trans.set_command(tlm::TLM_WRITE_COMMAND);
-    trans.set_address(addr);
-    trans.set_data_ptr(const_cast<uint8_t*>(data));
-    trans.set_data_length(static_cast<unsigned>(len));
-    trans.set_streaming_width(static_cast<unsigned>(len));
-    trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const sc_time setup = from_thread ? m_params.cycle * m_params.dma_setup_cycles : SC_ZERO_TIME;
+    const sc_time setup = from_thread ? m_setup_time : SC_ZERO_TIME;
     sc_time delay = (clk ? clk->ahead : SC_ZERO_TIME) + setup;
-    dma->b_transport(trans, delay);
-    trans.clear_extension(&ext);
+    sc_time busy;
+    const auto status = dma_transport(tlm::TLM_WRITE_COMMAND, rid, addr, const_cast<uint8_t*>(data), len, delay, busy);
     // Posted: the engine moves on once its TLPs are on the link.
     if (clk)
-        clk->advance(setup + ext.sender_busy);
+        clk->advance(setup + busy);
     else if (from_thread)
-        wait(setup + ext.sender_busy);
-    if (trans.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        wait(setup + busy);
+    if (status != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;
     }

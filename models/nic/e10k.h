@@ -29,6 +29,7 @@
 #include "models/nic/e10k_regs.h"
 #include "models/nic/msix_function.h"
 #include "models/nic/rx_classifier.h"
+#include "models/platform/tlm_ext.h"
 
 namespace iovsim::nic {
 
@@ -187,7 +188,7 @@ private:
 
     // e10k_tx.cpp
     void tx_thread();       // fetch stage: descriptors and data into the transmit packet buffer
-    void tx_mac_thread();   // MAC stage: frames out at line rate, then write-back
+    void tx_mac_stage();    // MAC stage: frames out at line rate, then write-back
     bool tx_service(unsigned queue);
     void tx_prefetch(unsigned queue);
     void tx_finish_frame(unsigned queue, models::net::frame_ptr frame);
@@ -198,6 +199,8 @@ private:
     // completion arrives. dma_read also waits for that. Writes are posted: from a thread they wait
     // while the link serializes them, from a method not at all. False when the path answered with
     // an error (counted in dma_errors).
+    tlm::tlm_response_status dma_transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data,
+                                           size_t len, sc_core::sc_time& delay, sc_core::sc_time& sender_busy);
     bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready,
                         engine_clock* clk = nullptr);
     bool dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len);
@@ -232,7 +235,11 @@ private:
     sc_core::sc_event m_tx_space_event;                   // an entry left
     unsigned m_tx_rr = 0;                                 // round-robin position
     register_ids m_id{};
+    tlm::tlm_generic_payload m_dma_trans;                 // reused by every DMA (see dma_transport)
+    models::pcie_ext m_dma_ext;
+    std::vector<uint8_t> m_desc_scratch;                  // descriptor fetch buffer
     engine_clock m_rx_clk, m_tx_clk;                      // the RX and TX fetch threads' clocks
+    sc_core::sc_time m_setup_time, m_parse_time;          // dma_setup_cycles and rx_parse_cycles in time
     sc_core::sc_time m_mmio_delay;                        // annotated delay of the access in progress
 };
 

@@ -65,7 +65,7 @@ void e10k_nic::rx_thread()
             continue;
         }
         frame_ptr frame = m_rx_fifo.front();
-        m_rx_clk.advance(m_params.cycle * m_params.rx_parse_cycles);
+        m_rx_clk.advance(m_parse_time);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
         if (d.delivered()) {
             for (uint64_t pools = d.pools; pools != 0; pools &= pools - 1) {
@@ -95,7 +95,8 @@ void e10k_nic::rx_prefetch(unsigned queue)
         if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
             return;
         const uint32_t count = std::min({avail, batch, n - q.fetch, room});
-        std::vector<uint8_t> buf(count * e10k::desc_bytes);
+        std::vector<uint8_t>& buf = m_desc_scratch;
+        buf.resize(count * e10k::desc_bytes);
         sc_time ready;
         const uint32_t epoch = q.epoch;
         if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready,

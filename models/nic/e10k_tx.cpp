@@ -2,7 +2,7 @@
 // Fetch stage (tx_thread): a tail write rings the queue's doorbell; queues are served round-robin,
 // one frame per turn; descriptors are prefetched into the queue's cache and each frame's buffers
 // are read, both as split transactions, so the fetch of later frames overlaps earlier frames'
-// completions. MAC stage (tx_mac_thread): takes frames in order once their data has arrived, sends
+// completions. MAC stage (tx_mac_stage, a method): takes frames in order once their data has arrived, sends
 // them at line rate, then writes back the descriptors that asked for status (RS) and raises the
 // queue's interrupt cause.
 #include <algorithm>
@@ -52,7 +52,8 @@ void e10k_nic::tx_prefetch(unsigned queue)
         if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
             return;
         const uint32_t count = std::min({avail, batch, n - q.fetch, room});
-        std::vector<uint8_t> buf(count * e10k::desc_bytes);
+        std::vector<uint8_t>& buf = m_desc_scratch;
+        buf.resize(count * e10k::desc_bytes);
         sc_time ready;
         const uint32_t epoch = q.epoch;
         if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready, &m_tx_clk))
@@ -156,20 +157,23 @@ bool e10k_nic::tx_service(unsigned queue)
     }
 }
 
-void e10k_nic::tx_mac_thread()
+// A method rather than a thread: each activation sends what is due and re-arms itself for the
+// next frame's start, or waits for the fetch stage to queue one.
+void e10k_nic::tx_mac_stage()
 {
-    for (;;) {
-        while (m_tx_fifo.empty())
-            wait(m_tx_fifo_event);
-        tx_entry e = std::move(m_tx_fifo.front());
-        m_tx_fifo.pop_front();
+    while (!m_tx_fifo.empty()) {
+        tx_entry& head = m_tx_fifo.front();
         // The frame leaves the buffer when its data is in and the MAC can start it (line-rate
-        // backpressure): one wait for the later of the two.
-        sc_time start = e.ready;
-        if (e.frame && m_mac_tx.busy_until() > start)
+        // backpressure).
+        sc_time start = head.ready;
+        if (head.frame && m_mac_tx.busy_until() > start)
             start = m_mac_tx.busy_until();
-        if (start > sc_time_stamp())
-            wait(start - sc_time_stamp());
+        if (start > sc_time_stamp()) {
+            next_trigger(start - sc_time_stamp());
+            return;
+        }
+        tx_entry e = std::move(head);
+        m_tx_fifo.pop_front();
         if (e.frame) {
             m_stats.tx_bytes += e.frame->bytes.size();
             ++m_stats.tx_frames;
@@ -195,6 +199,7 @@ void e10k_nic::tx_mac_thread()
         if (report)
             raise_queue_irq(e.queue, true);
     }
+    next_trigger(m_tx_fifo_event);
 }
 
 } // namespace iovsim::nic
