@@ -43,7 +43,9 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
         build_vf_registers(v);
     }
     sync_pool_enables();
-    SC_THREAD(rx_thread);
+    SC_METHOD(rx_stage);
+    sensitive << m_rx_event;
+    dont_initialize();
     SC_THREAD(tx_thread);
     SC_METHOD(tx_mac_stage);
     sensitive << m_tx_fifo_event;

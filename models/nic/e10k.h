@@ -180,7 +180,7 @@ private:
     void sync_pool_enables();
 
     // e10k_rx.cpp
-    void rx_thread();
+    void rx_stage();
     bool rx_deliver(unsigned queue, const models::net::eth_frame& frame);
     void rx_prefetch(unsigned queue);
     void rx_doorbell(unsigned queue);
@@ -226,6 +226,12 @@ private:
     std::deque<models::net::frame_ptr> m_rx_fifo;         // the receive packet buffer
     uint64_t m_rx_fifo_bytes = 0;
     sc_core::sc_event m_rx_event;
+    struct rx_completion {
+        unsigned queue;
+        uint32_t bytes;
+    };
+    std::vector<rx_completion> m_rx_done;                 // frames whose write-back is on its way
+    sc_core::sc_time m_rx_busy_until;                     // the receive engine's clock
     uint64_t m_rx_prefetch_mask[2] = {0, 0};             // queues whose tail moved
     sc_core::sc_event m_tx_event;
     uint64_t m_tx_pending_mask[2] = {0, 0};              // queues whose tail moved

@@ -47,23 +47,24 @@ void e10k_nic::rx_doorbell(unsigned queue)
     m_rx_event.notify(SC_ZERO_TIME);
 }
 
-void e10k_nic::rx_thread()
+// One activation of the receive engine (a method: the engine never blocks). It first completes the
+// frames it handled last time, whose write-backs have now gone out (their head moves and interrupt
+// causes are due now), then takes the next frame from the packet buffer, or else prefetches
+// descriptors for a queue whose tail moved. That work runs on the engine's own clock; the method
+// re-arms itself for when it is done.
+void e10k_nic::rx_stage()
 {
-    for (;;) {
-        if (m_rx_fifo.empty()) {
-            // Idle: prefetch descriptors for queues whose tail moved, then sleep.
-            const unsigned q = next_queue(m_rx_prefetch_mask, 0);
-            if (q == e10k::num_queues) {
-                m_rx_clk.sync();
-                wait(m_rx_event);
-                continue;
-            }
-            m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
-            const rx_queue& rq = m_rxq[q];
-            if ((rq.rxdctl & e10k::RXDCTL_ENABLE) && ring_index::is_valid_size(rq.ring_size()))
-                rx_prefetch(q);
-            continue;
-        }
+    const sc_time now = sc_time_stamp();
+    for (const rx_completion& c : m_rx_done) {
+        rx_queue& q = m_rxq[c.queue];
+        q.head = ring_index::advance(q.head, 1, q.ring_size());
+        ++q.packets;
+        m_stats.rx_bytes += c.bytes;
+        raise_queue_irq(c.queue, false);
+    }
+    m_rx_done.clear();
+    m_rx_clk.ahead = m_rx_busy_until > now ? m_rx_busy_until - now : SC_ZERO_TIME;
+    if (!m_rx_fifo.empty()) {
         frame_ptr frame = m_rx_fifo.front();
         m_rx_clk.advance(m_parse_time);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
@@ -77,7 +78,19 @@ void e10k_nic::rx_thread()
         }
         m_rx_fifo.pop_front();
         m_rx_fifo_bytes -= frame->bytes.size();
+    } else {
+        const unsigned q = next_queue(m_rx_prefetch_mask, 0);
+        if (q == e10k::num_queues) {
+            next_trigger();   // idle until a frame or a tail write (m_rx_event)
+            return;
+        }
+        m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
+        const rx_queue& rq = m_rxq[q];
+        if ((rq.rxdctl & e10k::RXDCTL_ENABLE) && ring_index::is_valid_size(rq.ring_size()))
+            rx_prefetch(q);
     }
+    m_rx_busy_until = now + m_rx_clk.ahead;
+    next_trigger(m_rx_clk.ahead);
 }
 
 // Issues reads for descriptors software has handed over (fetch pointer up to tail), a batch at a
@@ -146,12 +159,9 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
     uint8_t wb_bytes[e10k::desc_bytes];
     wb.encode(wb_bytes);
     dma_write(rid, q.base + index * e10k::desc_bytes, wb_bytes, sizeof wb_bytes, true, &m_rx_clk);
-    // The interrupt cause and the head register are seen from outside: at their own time.
-    m_rx_clk.sync();
-    q.head = ring_index::advance(q.head, 1, n);
-    ++q.packets;
-    m_stats.rx_bytes += frame.bytes.size();
-    raise_queue_irq(queue, false);
+    // The head move and the interrupt cause are seen from outside: they happen when the engine's
+    // clock gets there (the next activation of rx_stage).
+    m_rx_done.push_back({queue, static_cast<uint32_t>(frame.bytes.size())});
     rx_prefetch(queue);   // top the cache up while the next frame is parsed
     return !(wb.status_error & e10k::RXD_ERR_RXE);
 }
