@@ -27,7 +27,7 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
         return [this, rid](uint64_t addr, uint32_t data) {
             uint8_t bytes[4];
             std::memcpy(bytes, &data, 4);
-            dma_write(rid, addr, bytes, 4, false);
+            dma_write(rid, addr, bytes, 4, nullptr);
         };
     };
     m_pf.rid = models::nic_pf_rid;
@@ -46,7 +46,9 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
     SC_METHOD(rx_stage);
     sensitive << m_rx_event;
     dont_initialize();
-    SC_THREAD(tx_thread);
+    SC_METHOD(tx_stage);
+    sensitive << m_tx_event;
+    dont_initialize();
     SC_METHOD(tx_mac_stage);
     sensitive << m_tx_fifo_event;
     dont_initialize();
@@ -111,45 +113,29 @@ tlm::tlm_response_status e10k_nic::dma_transport(tlm::tlm_command cmd, uint16_t 
 }
 
 bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready,
-                              engine_clock* clk)
+                              engine_clock& clk)
 {
-    const sc_time setup = m_setup_time;
-    sc_time delay = (clk ? clk->ahead : SC_ZERO_TIME) + setup;
+    sc_time delay = clk.ahead + m_setup_time;
     sc_time busy;
     const auto status = dma_transport(tlm::TLM_READ_COMMAND, rid, addr, data, len, delay, busy);
     ready = sc_time_stamp() + delay;
     // The engine is free again once the request headers are on the link.
-    if (clk)
-        clk->advance(setup + busy);
-    else
-        wait(setup + busy);
+    clk.advance(m_setup_time + busy);
     if (status != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;
     }
     return true;
 }
-bool e10k_nic::dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len)
-{
-    sc_time ready;
-    const bool ok = dma_read_issue(rid, addr, data, len, ready);
-    if (ready > sc_time_stamp())
-        wait(ready - sc_time_stamp());
-    return ok;
-}
 
-bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread,
-                         engine_clock* clk)
+bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, engine_clock* clk)
 {
-    const sc_time setup = from_thread ? m_setup_time : SC_ZERO_TIME;
-    sc_time delay = (clk ? clk->ahead : SC_ZERO_TIME) + setup;
+    sc_time delay = clk ? clk->ahead + m_setup_time : SC_ZERO_TIME;
     sc_time busy;
     const auto status = dma_transport(tlm::TLM_WRITE_COMMAND, rid, addr, const_cast<uint8_t*>(data), len, delay, busy);
     // Posted: the engine moves on once its TLPs are on the link.
     if (clk)
-        clk->advance(setup + busy);
-    else if (from_thread)
-        wait(setup + busy);
+        clk->advance(m_setup_time + busy);
     if (status != tlm::TLM_OK_RESPONSE) {
         ++m_stats.dma_errors;
         return false;

@@ -62,9 +62,10 @@ struct e10k_stats {
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
 };
 
-// A pipeline thread's own clock: it runs ahead of SystemC time by `ahead` (loosely-timed TLM with
-// temporal decoupling: its DMAs carry the offset as annotated delay) and synchronizes only where
-// the outside must see the moment itself: before an interrupt and before waiting for work.
+// A pipeline stage's own clock: within one activation it runs ahead of SystemC time by `ahead`
+// (loosely-timed TLM with temporal decoupling: its DMAs carry the offset as annotated delay); the
+// stage, a method, re-arms itself for when its clock says the work is done, and what the outside
+// must see at its own moment (head moves, interrupt causes) happens then.
 struct engine_clock {
     sc_core::sc_time ahead;
     sc_core::sc_time now() const { return sc_core::sc_time_stamp() + ahead; }
@@ -73,13 +74,6 @@ struct engine_clock {
     {
         if (when > now())
             ahead = when - sc_core::sc_time_stamp();
-    }
-    void sync()
-    {
-        if (ahead != sc_core::SC_ZERO_TIME) {
-            sc_core::wait(ahead);
-            ahead = sc_core::SC_ZERO_TIME;
-        }
     }
 };
 
@@ -187,25 +181,23 @@ private:
     void raise_queue_irq(unsigned queue, bool tx);
 
     // e10k_tx.cpp
-    void tx_thread();       // fetch stage: descriptors and data into the transmit packet buffer
+    void tx_stage();
     void tx_mac_stage();    // MAC stage: frames out at line rate, then write-back
     bool tx_service(unsigned queue);
     void tx_prefetch(unsigned queue);
     void tx_finish_frame(unsigned queue, models::net::frame_ptr frame);
     void tx_doorbell(unsigned queue, const sc_core::sc_time& delay);
 
-    // DMA on behalf of a function, from a thread of the engine. dma_read_issue sends the request
-    // and returns once it is on the link; the data is in `data` and `ready` says when its
-    // completion arrives. dma_read also waits for that. Writes are posted: from a thread they wait
-    // while the link serializes them, from a method not at all. False when the path answered with
+    // DMA on behalf of a function. dma_read_issue sends the request at the stage's clock and
+    // advances it while the request is on the link; the data is in `data` and `ready` says when its
+    // completion arrives. Writes are posted: a stage's clock advances while the link serializes
+    // them; without a clock (an interrupt message) nothing waits. False when the path answered with
     // an error (counted in dma_errors).
     tlm::tlm_response_status dma_transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data,
                                            size_t len, sc_core::sc_time& delay, sc_core::sc_time& sender_busy);
     bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready,
-                        engine_clock* clk = nullptr);
-    bool dma_read(uint16_t rid, uint64_t addr, uint8_t* data, size_t len);
-    bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, bool from_thread,
-                   engine_clock* clk = nullptr);
+                        engine_clock& clk);
+    bool dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_t len, engine_clock* clk);
     uint16_t rid_of_queue(unsigned queue) const;
     unsigned vector_of_queue(unsigned queue, bool tx, function*& fn);
     function* function_of_queue(unsigned queue);
@@ -232,6 +224,7 @@ private:
     };
     std::vector<rx_completion> m_rx_done;                 // frames whose write-back is on its way
     sc_core::sc_time m_rx_busy_until;                     // the receive engine's clock
+    sc_core::sc_time m_tx_busy_until;                     // the transmit fetch engine's clock
     uint64_t m_rx_prefetch_mask[2] = {0, 0};             // queues whose tail moved
     sc_core::sc_event m_tx_event;
     uint64_t m_tx_pending_mask[2] = {0, 0};              // queues whose tail moved

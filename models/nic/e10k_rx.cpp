@@ -113,7 +113,7 @@ void e10k_nic::rx_prefetch(unsigned queue)
         sc_time ready;
         const uint32_t epoch = q.epoch;
         if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready,
-                            &m_rx_clk))
+                            m_rx_clk))
             return;
         if (epoch != q.epoch)
             return;   // software rewrote RDH meanwhile: these descriptors are stale
@@ -153,12 +153,12 @@ bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)
         wb.status_error |= e10k::RXD_ERR_RXE;
     } else {
         wb.length = static_cast<uint16_t>(frame.bytes.size());
-        if (!dma_write(rid, desc.pkt_addr, frame.bytes.data(), frame.bytes.size(), true, &m_rx_clk))
+        if (!dma_write(rid, desc.pkt_addr, frame.bytes.data(), frame.bytes.size(), &m_rx_clk))
             wb.status_error |= e10k::RXD_ERR_RXE;
     }
     uint8_t wb_bytes[e10k::desc_bytes];
     wb.encode(wb_bytes);
-    dma_write(rid, q.base + index * e10k::desc_bytes, wb_bytes, sizeof wb_bytes, true, &m_rx_clk);
+    dma_write(rid, q.base + index * e10k::desc_bytes, wb_bytes, sizeof wb_bytes, &m_rx_clk);
     // The head move and the interrupt cause are seen from outside: they happen when the engine's
     // clock gets there (the next activation of rx_stage).
     m_rx_done.push_back({queue, static_cast<uint32_t>(frame.bytes.size())});

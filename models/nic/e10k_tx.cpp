@@ -21,20 +21,27 @@ void e10k_nic::tx_doorbell(unsigned queue, const sc_time& delay)
     m_tx_event.notify(delay);
 }
 
-void e10k_nic::tx_thread()
+// One activation of the fetch stage (a method, on its own clock): gathers one frame from the next
+// queue with work, round robin, then re-arms itself for when the engine is free again. It waits
+// for room in the transmit packet buffer before starting a frame, so gathering never blocks.
+void e10k_nic::tx_stage()
 {
-    for (;;) {
-        if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1]) {
-            m_tx_clk.sync();
-            wait(m_tx_event);
-            continue;
-        }
-        // Round robin: the next queue with work after the one served last.
-        const unsigned q = next_queue(m_tx_pending_mask, m_tx_rr);
-        if (!tx_service(q))
-            m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
-        m_tx_rr = (q + 1) % e10k::num_queues;
+    const sc_time now = sc_time_stamp();
+    m_tx_clk.ahead = m_tx_busy_until > now ? m_tx_busy_until - now : SC_ZERO_TIME;
+    if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1]) {
+        next_trigger();   // idle until a tail write (m_tx_event)
+        return;
     }
+    if (!m_tx_fifo.empty() && m_tx_fifo_bytes + models::net::max_tagged_frame_bytes > m_params.tx_packet_buffer_bytes) {
+        next_trigger(m_tx_space_event);
+        return;
+    }
+    const unsigned q = next_queue(m_tx_pending_mask, m_tx_rr);
+    if (!tx_service(q))
+        m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
+    m_tx_rr = (q + 1) % e10k::num_queues;
+    m_tx_busy_until = now + m_tx_clk.ahead;
+    next_trigger(m_tx_clk.ahead);
 }
 
 // Issues reads for descriptors software has handed over, a batch at a time, while the cache has
@@ -56,7 +63,7 @@ void e10k_nic::tx_prefetch(unsigned queue)
         buf.resize(count * e10k::desc_bytes);
         sc_time ready;
         const uint32_t epoch = q.epoch;
-        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready, &m_tx_clk))
+        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready, m_tx_clk))
             return;   // a faulting ring stops the queue until the next doorbell
         if (epoch != q.epoch)
             return;   // software rewrote TDH meanwhile: these descriptors are stale
@@ -72,10 +79,6 @@ void e10k_nic::tx_finish_frame(unsigned queue, models::net::frame_ptr frame)
 {
     tx_queue& q = m_txq[queue];
     const uint64_t bytes = frame ? frame->bytes.size() : 0;
-    if (!m_tx_fifo.empty() && m_tx_fifo_bytes + bytes > m_params.tx_packet_buffer_bytes)
-        m_tx_clk.sync();
-    while (!m_tx_fifo.empty() && m_tx_fifo_bytes + bytes > m_params.tx_packet_buffer_bytes)
-        wait(m_tx_space_event);
     m_tx_fifo.push_back({std::move(frame), q.assembling_ready, queue, std::move(q.consumed), bytes});
     m_tx_fifo_bytes += bytes;
     q.consumed.clear();
@@ -132,7 +135,7 @@ bool e10k_nic::tx_service(unsigned queue)
         const size_t at = q.assembling.size();
         q.assembling.resize(at + len);
         sc_time ready;
-        if (!dma_read_issue(rid, c.desc.buf_addr, q.assembling.data() + at, len, ready, &m_tx_clk)) {
+        if (!dma_read_issue(rid, c.desc.buf_addr, q.assembling.data() + at, len, ready, m_tx_clk)) {
             if (eop) {
                 tx_finish_frame(queue, nullptr);
                 return true;
@@ -191,7 +194,7 @@ void e10k_nic::tx_mac_stage()
                 e10k::tx_desc done = desc;
                 done.olinfo_status |= e10k::TXD_STAT_DD;
                 done.encode(wb);
-                dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, false);
+                dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, nullptr);
                 report = true;
             }
             q.head = ring_index::advance(index, 1, q.ring_size());
