@@ -21,19 +21,28 @@ uint16_t swap_bytes(uint16_t v)
 
 // Sum of a buffer taken as starting on a word boundary; a trailing odd byte is the high byte of a
 // zero-padded word (RFC 1071 section 4.1). The one's-complement sum does not depend on byte order
-// (RFC 1071 section 2(B)): the words are summed in the host's little-endian order, 32 bits at a
-// time into a 64-bit accumulator, and the folded result is swapped back to network order.
+// (RFC 1071 section 2(B)): the words are summed in the host's little-endian order, 64 bits at a
+// time with end-around carry, and the folded result is swapped back to network order.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "sum_words assumes a little-endian host");
 uint64_t sum_words(const uint8_t* data, size_t len)
 {
-    uint64_t sum = 0;
-    while (len >= 8) {
-        uint64_t w;
-        std::memcpy(&w, data, 8);
-        sum += (w & 0xFFFF'FFFFu) + (w >> 32);
-        data += 8;
-        len -= 8;
+    // 64-bit words with end-around carry are a one's-complement sum too (2^64 = 1 mod 0xFFFF);
+    // two accumulators keep the adds independent.
+    uint64_t a = 0, b = 0;
+    while (len >= 16) {
+        uint64_t w0, w1;
+        std::memcpy(&w0, data, 8);
+        std::memcpy(&w1, data + 8, 8);
+        a += w0;
+        a += (a < w0);
+        b += w1;
+        b += (b < w1);
+        data += 16;
+        len -= 16;
     }
+    a += b;
+    a += (a < b);
+    uint64_t sum = (a & 0xFFFF'FFFFu) + (a >> 32);
     while (len >= 2) {
         uint16_t w;
         std::memcpy(&w, data, 2);
