@@ -51,9 +51,9 @@ void eth_link::deliver(direction& d)
         d.arrive.notify(d.in_flight.front().first - now);
 }
 
-sc_time eth_tx_port::send(const frame_ptr& frame)
+sc_time eth_tx_port::send(const frame_ptr& frame, const sc_time& ready)
 {
-    const sc_time start = std::max(sc_time_stamp(), m_busy_until);
+    const sc_time start = std::max(ready, m_busy_until);
     m_busy_until = start + serialization(frame->bytes.size());
     ++m_frames;
     // The frame's last bit (FCS) leaves before the inter-frame gap.

@@ -71,8 +71,10 @@ public:
     eth_tx_port(double gbps, eth_link* link = nullptr, unsigned side = 0)
         : m_ns_per_byte(8.0 / gbps), m_link(link), m_side(side) {}
     void attach(eth_link& link, unsigned side) { m_link = &link; m_side = side; }
-    // Queues a frame behind the ones already being sent; returns the time its last bit is out.
-    sc_core::sc_time send(const frame_ptr& frame);
+    // Queues a frame behind the ones already being sent, ready to go at `ready` (absolute, >= now;
+    // now when omitted); returns the time its last bit is out.
+    sc_core::sc_time send(const frame_ptr& frame, const sc_core::sc_time& ready);
+    sc_core::sc_time send(const frame_ptr& frame) { return send(frame, sc_core::sc_time_stamp()); }
     // When the serializer is free again (absolute).
     const sc_core::sc_time& busy_until() const { return m_busy_until; }
     sc_core::sc_time serialization(size_t frame_bytes) const

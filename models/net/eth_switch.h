@@ -40,21 +40,12 @@ private:
         std::unique_ptr<eth_tx_port> tx;
         void frame_arrived(const frame_ptr& frame) override { sw->ingress(index, frame); }
     };
-    struct pending {
-        sc_core::sc_time when;
-        unsigned in_port;
-        frame_ptr frame;
-    };
     void ingress(unsigned in_port, const frame_ptr& frame);
-    void forward();
-    void emit(unsigned out_port, const frame_ptr& frame);
+    void emit(unsigned out_port, const frame_ptr& frame, const sc_core::sc_time& when);
 
     switch_params m_params;
     std::vector<std::unique_ptr<port_state>> m_ports;
     std::map<std::array<uint8_t, 6>, unsigned> m_fdb;  // learned: MAC -> port
-    std::vector<pending> m_pipeline;                  // in arrival order; fixed latency keeps it sorted
-    size_t m_pipeline_head = 0;
-    sc_core::sc_event m_forward_event;
     uint64_t m_forwarded = 0;
     uint64_t m_flooded = 0;
     uint64_t m_dropped = 0;

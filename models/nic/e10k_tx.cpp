@@ -41,7 +41,10 @@ void e10k_nic::tx_stage()
         m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
     m_tx_rr = (q + 1) % e10k::num_queues;
     m_tx_busy_until = now + m_tx_clk.ahead;
-    next_trigger(m_tx_clk.ahead);
+    if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1])
+        next_trigger();   // nothing more: the next tail write finds the engine's clock in m_tx_busy_until
+    else
+        next_trigger(m_tx_clk.ahead);
 }
 
 // Issues reads for descriptors software has handed over, a batch at a time, while the cache has
