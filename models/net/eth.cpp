@@ -34,6 +34,10 @@ void eth_link::carry(unsigned from, const frame_ptr& frame, const sc_time& sent)
     if (m_tap)
         m_tap(frame, sent);
     const sc_time at = sent + m_propagation;
+    if (d.to->takes_early_delivery()) {
+        d.to->frame_arriving(frame, at);
+        return;
+    }
     d.in_flight.emplace_back(at, frame);
     if (d.in_flight.size() == 1)
         d.arrive.notify(at - sc_time_stamp());

@@ -26,11 +26,16 @@ constexpr unsigned min_frame_bytes = 60;    // without FCS
 constexpr unsigned max_frame_bytes = 1514;  // without FCS, untagged, standard MTU
 constexpr unsigned max_tagged_frame_bytes = 1518;
 
-// Something that receives frames: a MAC or a switch port. Called when the frame's last bit arrived.
+// Something that receives frames: a MAC or a switch port.
 class eth_endpoint {
 public:
     virtual ~eth_endpoint() = default;
+    // Called when the frame's last bit has arrived.
     virtual void frame_arrived(const frame_ptr& frame) = 0;
+    // An endpoint that keeps its own schedule may be told as soon as the frame is on the wire, with
+    // the time its last bit will arrive (>= now); the link then runs no process for the frame.
+    virtual bool takes_early_delivery() const { return false; }
+    virtual void frame_arriving(const frame_ptr& frame, const sc_core::sc_time& at) { (void)frame, (void)at; }
 };
 
 // Bytes a frame occupies on the wire, preamble to the end of the inter-frame gap.

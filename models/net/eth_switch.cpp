@@ -31,9 +31,10 @@ void eth_switch::attach(unsigned i, eth_link& link, unsigned side)
     m_ports[i]->tx->attach(link, side);
 }
 
-// A frame received whole is forwarded after the switching latency: the decision is made now and
-// the output port's serializer takes the frame at that time (no process runs in between).
-void eth_switch::ingress(unsigned in_port, const frame_ptr& frame)
+// A frame received whole (at `at`) is forwarded after the switching latency: the decision is made
+// when the link hands it over, and the output port's serializer takes the frame at its time (no
+// process runs in between).
+void eth_switch::ingress(unsigned in_port, const frame_ptr& frame, const sc_time& at)
 {
     if (!frame->fcs_ok || frame->bytes.size() < 14) {
         ++m_dropped;
@@ -43,7 +44,7 @@ void eth_switch::ingress(unsigned in_port, const frame_ptr& frame)
     std::copy(frame->bytes.begin() + 6, frame->bytes.begin() + 12, src.begin());
     if (!(src[0] & 1))
         m_fdb[src] = in_port;
-    const sc_time when = sc_time_stamp() + m_params.forwarding_latency;
+    const sc_time when = at + m_params.forwarding_latency;
     std::array<uint8_t, 6> dst;
     std::copy(frame->bytes.begin(), frame->bytes.begin() + 6, dst.begin());
     auto it = (dst[0] & 1) ? m_fdb.end() : m_fdb.find(dst);

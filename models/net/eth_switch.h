@@ -38,9 +38,11 @@ private:
         eth_switch* sw = nullptr;
         unsigned index = 0;
         std::unique_ptr<eth_tx_port> tx;
-        void frame_arrived(const frame_ptr& frame) override { sw->ingress(index, frame); }
+        void frame_arrived(const frame_ptr& frame) override { sw->ingress(index, frame, sc_core::sc_time_stamp()); }
+        bool takes_early_delivery() const override { return true; }
+        void frame_arriving(const frame_ptr& frame, const sc_core::sc_time& at) override { sw->ingress(index, frame, at); }
     };
-    void ingress(unsigned in_port, const frame_ptr& frame);
+    void ingress(unsigned in_port, const frame_ptr& frame, const sc_core::sc_time& at);
     void emit(unsigned out_port, const frame_ptr& frame, const sc_core::sc_time& when);
 
     switch_params m_params;

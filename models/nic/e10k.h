@@ -103,6 +103,8 @@ public:
 
     void attach(models::net::eth_link& link, unsigned side) { m_mac_tx.attach(link, side); }
     void frame_arrived(const models::net::frame_ptr& frame) override;  // MAC receive
+    bool takes_early_delivery() const override { return true; }
+    void frame_arriving(const models::net::frame_ptr& frame, const sc_core::sc_time& at) override;
 
     const e10k_stats& stats() const { return m_stats; }
     const rx_classifier& classifier() const { return m_classifier; }
@@ -222,7 +224,8 @@ private:
         unsigned queue;
         uint32_t bytes;
     };
-    std::vector<rx_completion> m_rx_done;                 // frames whose write-back is on its way
+    std::vector<rx_completion> m_rx_done;
+    std::deque<std::pair<sc_core::sc_time, models::net::frame_ptr>> m_rx_incoming;   // on the wire, in order                 // frames whose write-back is on its way
     sc_core::sc_time m_rx_busy_until;                     // the receive engine's clock
     sc_core::sc_time m_tx_busy_until;                     // the transmit fetch engine's clock
     uint64_t m_rx_prefetch_mask[2] = {0, 0};             // queues whose tail moved

@@ -40,6 +40,13 @@ void e10k_nic::frame_arrived(const frame_ptr& frame)
     m_rx_event.notify(SC_ZERO_TIME);
 }
 
+// The link hands a frame over while it is still on the wire; the MAC receives it at `at`.
+void e10k_nic::frame_arriving(const frame_ptr& frame, const sc_time& at)
+{
+    m_rx_incoming.emplace_back(at, frame);
+    m_rx_event.notify(at - sc_time_stamp());
+}
+
 // A tail write: the engine prefetches the new descriptors when it is next idle.
 void e10k_nic::rx_doorbell(unsigned queue)
 {
@@ -55,6 +62,11 @@ void e10k_nic::rx_doorbell(unsigned queue)
 void e10k_nic::rx_stage()
 {
     const sc_time now = sc_time_stamp();
+    while (!m_rx_incoming.empty() && m_rx_incoming.front().first <= now) {
+        frame_ptr f = std::move(m_rx_incoming.front().second);
+        m_rx_incoming.pop_front();
+        frame_arrived(f);
+    }
     for (const rx_completion& c : m_rx_done) {
         rx_queue& q = m_rxq[c.queue];
         q.head = ring_index::advance(q.head, 1, q.ring_size());
@@ -81,7 +93,11 @@ void e10k_nic::rx_stage()
     } else {
         const unsigned q = next_queue(m_rx_prefetch_mask, 0);
         if (q == e10k::num_queues) {
-            next_trigger();   // idle until a frame or a tail write (m_rx_event)
+            // Idle until a frame or a tail write (m_rx_event), or the next frame on the wire.
+            if (!m_rx_incoming.empty())
+                next_trigger(m_rx_incoming.front().first - now, m_rx_event);
+            else
+                next_trigger();
             return;
         }
         m_rx_prefetch_mask[q / 64] &= ~(1ULL << (q % 64));
