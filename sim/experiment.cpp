@@ -19,6 +19,7 @@
 #include "sim/params.h"
 #include "sim/pcap.h"
 #include "sim/testbed.h"
+#include "sim/wire/wire.h"
 
 namespace iovsim::sim {
 
@@ -123,6 +124,14 @@ cfg::config load_run_config(const std::string& path, const std::vector<std::stri
         const auto& known = known_columns();
         if (std::find(known.begin(), known.end(), col) == known.end())
             throw error_at(c, "experiment.columns", "unknown column '" + col + "' (known: linux_running, linux_idle, arrakis_p, arrakis_n)");
+    }
+    for (const char* key : {"platform.server.ip", "platform.server.vnic_ip", "platform.client.ip"})
+        if (!wire::ipv4_addr::parse(c.get_string(key)))
+            throw error_at(c, key, "'" + c.get_string(key) + "' is not an IPv4 address (dotted quad)");
+    for (const char* key : {"platform.server.mac", "platform.server.vnic_mac", "platform.client.mac"}) {
+        const auto mac = wire::mac_addr::parse(c.get_string(key));
+        if (!mac || mac->is_multicast())
+            throw error_at(c, key, "'" + c.get_string(key) + "' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)");
     }
     if (c.get_int("platform.nic.num_vfs") == 0) {
         for (const std::string& col : columns)
@@ -297,6 +306,7 @@ breakdown_report run_experiment(const cfg::config& c, const run_options& opt)
         for (const std::string& col : columns) {
             const fs::path p = out / ("wire-" + col + ".pcap");
             t = append_pcap(w, p.string(), t) + 1'000'000;   // a millisecond between columns
+            fs::remove(p);
         }
         w.close();
     }

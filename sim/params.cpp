@@ -22,7 +22,8 @@ cfg::schema build()
     s.add_int("experiment.warmup", 200, 0, 100'000'000, "", "requests served before measuring (ARP, cold rings, caches)");
     s.add_int("experiment.tail", 32, 0, 1'000'000, "", "requests sent after the measured ones so their completions settle");
     s.add_int("experiment.seed", 1, 0, INT64_MAX, "", "root of every random stream (DESIGN.md rule 6)");
-    s.add_real("experiment.quantum_ns", 1000, 1, 1e9, "ns", "temporal-decoupling quantum of the cores (TLM LT)");
+    s.add_real("experiment.quantum_ns", 1000, 1, 1e9, "ns",
+               "temporal-decoupling quantum of the cores (TLM LT); keep it below one request's service time (results hold to 5 us)");
     s.add_real("experiment.max_sim_ms", 10'000, 0.001, 1e9, "ms", "simulated time after which a column is abandoned as stuck");
     s.add_bool("experiment.pcap", true, "write the server link's frames to wire.pcap");
     s.add_string("experiment.reference", "results/reference/arrakis_table1.json",
@@ -30,6 +31,12 @@ cfg::schema build()
 
     // ---- The hosts ----
     s.add_int("platform.server.dram_mb", 256, 16, 3072, "MiB", "simulated DRAM of the server");
+    s.add_string("platform.server.ip", "10.0.0.1", "the server kernel's address (its PF), used by the Linux-like path");
+    s.add_string("platform.server.mac", "02:00:00:00:00:01", "the server PF's station address");
+    s.add_string("platform.server.vnic_ip", "10.0.0.3", "the Arrakis application's address: its VNIC is a host of its own");
+    s.add_string("platform.server.vnic_mac", "02:00:00:00:01:01", "the application VNIC's MAC, steered to its VF's pool");
+    s.add_string("platform.client.ip", "10.0.0.2", "the load generator's address");
+    s.add_string("platform.client.mac", "02:00:00:00:00:02", "the client NIC's station address");
     s.add_int("platform.client.dram_mb", 128, 16, 3072, "MiB", "simulated DRAM of each client");
     s.add_real("platform.dram.latency_ns", 85, 0, 10000, "ns", "DRAM access latency seen by DMA (Molka et al. 2014, SNB-EP ~80-90 ns)");
     s.add_real("platform.dram.bandwidth_gbps", 85, 1, 10000, "Gb/s", "one DMA channel's share of memory bandwidth (3 x DDR3-1333 = 256 Gb/s total)");

@@ -10,11 +10,9 @@ namespace iovsim::sim {
 
 namespace {
 
-const wire::mac_addr server_mac = *wire::mac_addr::parse("02:00:00:00:00:01");
-const wire::mac_addr server_vnic_mac = *wire::mac_addr::parse("02:00:00:00:01:01");
-const wire::mac_addr client_mac = *wire::mac_addr::parse("02:00:00:00:00:02");
-const wire::ipv4_addr server_ip = *wire::ipv4_addr::parse("10.0.0.1");
-const wire::ipv4_addr client_ip = *wire::ipv4_addr::parse("10.0.0.2");
+// Addresses from the config; load_run_config has checked that they parse.
+wire::mac_addr mac_of(const cfg::config& c, const std::string& key) { return *wire::mac_addr::parse(c.get_string(key)); }
+wire::ipv4_addr ip_of(const cfg::config& c, const std::string& key) { return *wire::ipv4_addr::parse(c.get_string(key)); }
 constexpr uint64_t kernel_reserved = 1 << 20;   // low memory the kernel keeps for itself
 
 sc_time ns(double v) { return sc_time(v, SC_NS); }
@@ -105,9 +103,7 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
     m_switch->attach(1, *m_client_cable, 1);
     if (!setup.pcap_path.empty()) {
         m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
-        m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) {
-            m_pcap->write(static_cast<uint64_t>(t.value() / 1000), f->bytes.data(), f->bytes.size());
-        });
+        m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) { capture(f, t); });
     }
     (void)arrakis;
     m_server->core->spawn("server_main", [this] { server_software(); });
@@ -129,7 +125,8 @@ void testbed::server_software()
         lp.napi_budget = static_cast<unsigned>(m_cfg.get_int("os.linux.napi_budget"));
         lp.itr_us = m_cfg.get_real("os.linux.itr_us");
         lp.dca = m_cfg.get_bool("os.linux.dca");
-        m_linux = std::make_unique<os::linux_path::linux_kernel>(core, *m_server->pages, server_mac, server_ip, lp);
+        m_linux = std::make_unique<os::linux_path::linux_kernel>(core, *m_server->pages, mac_of(m_cfg, "platform.server.mac"),
+                                                                     ip_of(m_cfg, "platform.server.ip"), lp);
         m_linux->boot();
         workloads::echo_server_posix(core, *m_linux, port, payload);
         return;
@@ -147,7 +144,8 @@ void testbed::server_software()
     dpp.rx_doorbell_batch = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_doorbell_batch"));
     dpp.poll_batch = static_cast<unsigned>(m_cfg.get_int("os.dataplane.poll_batch"));
     const uint64_t region = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
-    const os::kernel::vnic_grant grant = m_cp->create_vnic(os::category::scheduler, server_vnic_mac, server_ip, region);
+    const os::kernel::vnic_grant grant = m_cp->create_vnic(os::category::scheduler, mac_of(m_cfg, "platform.server.vnic_mac"),
+                                                                 ip_of(m_cfg, "platform.server.vnic_ip"), region);
     m_server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
     m_server_dp->init();
     if (m_setup.path == server_path::arrakis_p) {
@@ -165,7 +163,7 @@ void testbed::client_software()
     // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
     // dataplane (a lean client stack, so the server is what the measurement sees).
     os::dev::dev_handle pf{&core, models::nic_pf_bar0};
-    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, client_mac, 0);
+    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, mac_of(m_cfg, "platform.client.mac"), 0);
     os::kernel::e10k_enable(pf, os::category::scheduler);
     os::dataplane::dataplane_params dpp;
     os::kernel::vnic_grant g;
@@ -174,13 +172,13 @@ void testbed::client_software()
     g.tx_regs = e10k::pf::TDBAL0;
     g.region_bytes = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
     g.region_pa = m_client_host->pages->alloc(g.region_bytes);
-    g.mac = client_mac;
-    g.ip = client_ip;
+    g.mac = mac_of(m_cfg, "platform.client.mac");
+    g.ip = ip_of(m_cfg, "platform.client.ip");
     m_client_dp = std::make_unique<os::dataplane::dataplane>(core, g, dpp);
     m_client_dp->init();
     m_client_udp = std::make_unique<os::dataplane::native_udp>(*m_client_dp);
     workloads::echo_client_params p;
-    p.server = server_ip;
+    p.server = ip_of(m_cfg, m_setup.path == server_path::linux_kernel ? "platform.server.ip" : "platform.server.vnic_ip");
     p.server_port = static_cast<uint16_t>(m_cfg.get_int("workload.echo.port"));
     p.payload_bytes = static_cast<uint32_t>(m_cfg.get_int("workload.echo.payload_bytes"));
     p.outstanding = m_setup.outstanding;
@@ -201,9 +199,29 @@ bool testbed::run()
     // sc_stop() at the end of a run is the normal way out, not news.
     sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
     sc_start(sc_time(m_cfg.get_real("experiment.max_sim_ms"), SC_MS));
-    if (m_pcap)
+    if (m_pcap) {
+        flush_capture(sc_max_time());
         m_pcap->close();
+    }
     return m_done;
+}
+
+// A link reports a frame when it is handed over, which can be before it is sent (a switch port
+// schedules its output ahead): the capture is held in time order and written once no earlier frame
+// can come, i.e. up to the current time.
+void testbed::capture(const models::net::frame_ptr& frame, const sc_time& sent)
+{
+    m_capture.push({sent, m_capture_seq++, frame});
+    flush_capture(sc_time_stamp());
+}
+
+void testbed::flush_capture(const sc_time& up_to)
+{
+    while (!m_capture.empty() && m_capture.top().when <= up_to) {
+        const captured& c = m_capture.top();
+        m_pcap->write(static_cast<uint64_t>(c.when.value() / 1000), c.frame->bytes.data(), c.frame->bytes.size());
+        m_capture.pop();
+    }
 }
 
 double testbed::simulated_us() const { return sc_time_stamp().to_seconds() * 1e6; }

@@ -3,6 +3,7 @@
 // IOMMU, an e10k behind a PCIe link and a core, joined by cables through a switch; and the software
 // of one column (the server's path, the echo server, the client's load generator).
 #include <memory>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,8 @@ public:
 
 private:
     void server_software();
+    void capture(const models::net::frame_ptr& frame, const sc_core::sc_time& sent);
+    void flush_capture(const sc_core::sc_time& up_to);
     void client_software();
 
     const cfg::config& m_cfg;
@@ -79,6 +82,14 @@ private:
     std::unique_ptr<models::net::eth_link> m_server_cable;
     std::unique_ptr<models::net::eth_link> m_client_cable;
     std::unique_ptr<pcap_writer> m_pcap;
+    struct captured {
+        sc_core::sc_time when;
+        uint64_t seq;
+        models::net::frame_ptr frame;
+        bool operator>(const captured& o) const { return when != o.when ? when > o.when : seq > o.seq; }
+    };
+    std::priority_queue<captured, std::vector<captured>, std::greater<captured>> m_capture;
+    uint64_t m_capture_seq = 0;
 
     // Server software (one of the paths)
     std::unique_ptr<os::linux_path::linux_kernel> m_linux;

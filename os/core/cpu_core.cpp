@@ -74,6 +74,14 @@ void cpu_core::block()
 {
     task& me = *m_current;
     me.m_state = task::state::blocked;
+    // Before deciding to sleep, let the rest of the system catch up with this core's local time:
+    // an interrupt that arrived meanwhile may already have made the task runnable again.
+    sync();
+    poll_interrupts();
+    if (me.m_state != task::state::blocked) {
+        me.m_state = task::state::running;
+        return;
+    }
     run(category::scheduler, m_costs.l_block);
     if (me.m_state == task::state::blocked && !m_runqueue.empty()) {
         task* next = m_runqueue.front();

@@ -1,7 +1,9 @@
 // The iovsim command line as a user meets it: help, list, configuration errors (exit code 2 with
 // file, line, key and reason, before any simulation), and a small run's output directory. Runs the
-// binary named by IOVSIM_BIN (set by CTest) in a temporary directory of its own.
+// iovsim binary this build made (or IOVSIM_BIN) in a temporary directory of its own.
 #include <gtest/gtest.h>
+
+#include "tests/support/test_files.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,30 +25,12 @@ using nlohmann::json;
 
 namespace {
 
+using iovsim::testing::iovsim_binary;
+using iovsim::testing::read_file;
+
 const std::vector<std::string> columns = {"linux_running", "linux_idle", "arrakis_p", "arrakis_n"};
 const std::vector<std::string> rows = {"net_stack_in", "net_stack_out", "scheduler", "copy_in",
                                        "copy_out",     "kernel_return", "syscall",   "app"};
-
-// The iovsim binary: IOVSIM_BIN (CTest sets it), else the one built beside the test directory.
-std::string iovsim_binary()
-{
-    if (const char* bin = std::getenv("IOVSIM_BIN"))
-        return fs::absolute(bin).string();
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        return {};
-    const fs::path beside = self.parent_path().parent_path() / "iovsim";
-    return fs::exists(beside) ? beside.string() : std::string();
-}
-
-std::string read_file(const fs::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void write_file(const fs::path& p, const std::string& text)
 {

