@@ -1,4 +1,5 @@
 // iovsim: the command line. `iovsim run`, `iovsim list`, `iovsim bench`.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,6 +22,10 @@ using namespace iovsim;
 namespace {
 
 constexpr int exit_config_error = 2;
+
+// SystemC prints its banner from its own main(), before sc_main; asking it not to must happen in
+// static initialization. A user's own setting of the variable wins.
+const bool banner_off = ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
 
 std::string default_platform()
 {
@@ -89,6 +94,12 @@ int sc_main(int argc, char* argv[])
     CLI::App app{"iovsim: a full-system simulator of I/O virtualization hardware (SR-IOV NIC, IOMMU) and the\n"
                  "Arrakis operating system's control plane and dataplanes, beside a Linux-like kernel path."};
     app.require_subcommand(1);
+    app.footer("run options: CONFIG --out DIR [--seed N] [--set key=value]... [-j N] [--quiet]\n"
+               "  --out DIR        where summary.json, table.md, effective-config.yaml and wire.pcap go\n"
+               "  --seed N         root seed of every random stream (overrides experiment.seed)\n"
+               "  --set key=value  override any parameter (see 'iovsim params'); repeatable\n"
+               "  -j N             columns simulated in parallel;  --quiet  print only errors\n"
+               "Config errors (unknown key, wrong type, out of range) exit with code 2.");
 
     auto* run = app.add_subcommand("run", "run an experiment: one simulation per column, results in --out");
     std::string config, out = "out";
@@ -100,7 +111,7 @@ int sc_main(int argc, char* argv[])
     run->add_option("--out,-o", out, "directory for summary.json, table.md, effective-config.yaml and wire.pcap");
     run->add_option("--seed", seed, "root seed of the random streams (overrides experiment.seed)");
     run->add_option("--set", sets, "override any parameter: --set key=value (repeatable); see effective-config.yaml for keys");
-    run->add_option("-j,--jobs", jobs, "columns simulated in parallel (default: all cores)")->check(CLI::PositiveNumber);
+    run->add_option("-j,--jobs", jobs, "columns simulated in parallel (default: all cores)")->check(CLI::Range(1u, 4096u));
     run->add_flag("--quiet,-q", quiet, "print nothing but errors");
 
     auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
@@ -110,7 +121,7 @@ int sc_main(int argc, char* argv[])
     auto* bench_echo = bench->add_subcommand("echo", "Arrakis/N UDP echo: simulated round trips per wall second, peak memory");
     uint64_t requests = 100000;
     std::string platform = default_platform();
-    bench_echo->add_option("--requests,-n", requests, "round trips to simulate")->check(CLI::PositiveNumber);
+    bench_echo->add_option("--requests,-n", requests, "round trips to simulate")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
     bench_echo->add_option("--platform", platform, "platform file");
     bench->require_subcommand(1);
 
