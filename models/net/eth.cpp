@@ -61,7 +61,7 @@ sc_time eth_tx_port::send(const frame_ptr& frame, const sc_time& ready)
     m_busy_until = start + serialization(frame->bytes.size());
     ++m_frames;
     // The frame's last bit (FCS) leaves before the inter-frame gap.
-    const sc_time last_bit = m_busy_until - models::ns_to_time(ifg_bytes * m_ns_per_byte);
+    const sc_time last_bit = m_busy_until - sim::ns_to_time(ifg_bytes * m_ns_per_byte);
     if (m_link)
         m_link->carry(m_side, frame, last_bit);
     return m_busy_until;

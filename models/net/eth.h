@@ -9,7 +9,7 @@
 
 #include <systemc>
 
-#include "models/common/fast_time.h"
+#include "sim/fast_time.h"
 
 namespace iovsim::models::net {
 
@@ -84,7 +84,7 @@ public:
     const sc_core::sc_time& busy_until() const { return m_busy_until; }
     sc_core::sc_time serialization(size_t frame_bytes) const
     {
-        return models::ns_to_time(static_cast<double>(wire_bytes(frame_bytes)) * m_ns_per_byte);
+        return sim::ns_to_time(static_cast<double>(wire_bytes(frame_bytes)) * m_ns_per_byte);
     }
     uint64_t frames() const { return m_frames; }
 

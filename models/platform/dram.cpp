@@ -1,6 +1,6 @@
 #include "models/platform/dram.h"
 
-#include "models/common/fast_time.h"
+#include "sim/fast_time.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,7 +43,7 @@ uint8_t* dram::host_ptr(uint64_t pa, uint64_t len)
 // before it. Returns the time the access completes, counted from `start`.
 sc_time dram::occupy(uint64_t bytes, const sc_time& start)
 {
-    const sc_time transfer = ns_to_time(static_cast<double>(bytes * 8) / m_params.bandwidth_gbps);
+    const sc_time transfer = sim::ns_to_time(static_cast<double>(bytes * 8) / m_params.bandwidth_gbps);
     const sc_time begin = std::max(start, m_busy_until);
     m_busy_until = begin + transfer;
     return m_busy_until + m_params.access_latency;

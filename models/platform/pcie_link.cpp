@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "models/common/fast_time.h"
+#include "sim/fast_time.h"
 #include "models/platform/tlm_ext.h"
 
 using namespace sc_core;
@@ -22,7 +22,7 @@ pcie_link::pcie_link(sc_module_name name, const pcie_params& params)
 sc_time pcie_link::wire_time(uint64_t bytes, unsigned chunk) const
 {
     const uint64_t tlps = bytes == 0 ? 1 : (bytes + chunk - 1) / chunk;
-    return ns_to_time(static_cast<double>(bytes + tlps * m_params.tlp_overhead_bytes) * m_ns_per_byte);
+    return sim::ns_to_time(static_cast<double>(bytes + tlps * m_params.tlp_overhead_bytes) * m_ns_per_byte);
 }
 
 sc_time pcie_link::occupy(sc_time& busy_until, const sc_time& ready, const sc_time& t)

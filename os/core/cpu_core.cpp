@@ -1,5 +1,7 @@
 #include "os/core/cpu_core.h"
 
+#include "sim/fast_time.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,8 +17,6 @@ cpu_core::cpu_core(sc_module_name name, unsigned apic_id, const cost_model& cost
       m_warm(cost_model::primitive_count(), false)
 {
     tlm_utils::tlm_quantumkeeper::set_global_quantum(quantum);
-    // Charges are converted to time steps directly (sc_time(double, unit) rounds through a slow path).
-    m_ps_per_ns = 1e-9 / sc_get_time_resolution().to_seconds();
     m_qk.reset();
 }
 
@@ -192,7 +192,7 @@ void cpu_core::charge_ns(category c, double ns)
         m_carry[static_cast<unsigned>(c)] += ns;
     else
         m_acct.charge(m_request, c, ns);
-    m_qk.inc(sc_time::from_value(static_cast<sc_dt::uint64>(ns * m_ps_per_ns + 0.5)));
+    m_qk.inc(sim::ns_to_time(ns));
     if (m_qk.need_sync())
         sync();
     if (m_irq_enabled && !m_irq_pending.empty())

@@ -131,7 +131,6 @@ private:
     uint64_t m_irqs = 0;
     uint64_t m_switches = 0;
     tlm::tlm_generic_payload m_trans;
-    double m_ps_per_ns = 1000;             // time-resolution steps per nanosecond
 };
 
 } // namespace iovsim::os
