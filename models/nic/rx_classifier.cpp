@@ -150,7 +150,19 @@ frame_fields parse_frame(const std::uint8_t* frame, std::size_t len)
 
 // ---- l2_pool_table -----------------------------------------------------------------------------
 
-l2_pool_table::l2_pool_table(std::size_t capacity) : m_entries(capacity) {}
+namespace {
+// The 48-bit address as one integer, for a comparison per entry instead of a byte-wise one.
+std::uint64_t mac_key(const mac_address& m)
+{
+    std::uint64_t k = 0;
+    for (auto b : m) {
+        k = (k << 8) | b;
+    }
+    return k;
+}
+} // namespace
+
+l2_pool_table::l2_pool_table(std::size_t capacity) : m_entries(capacity), m_keys(capacity, ~std::uint64_t{0}) {}
 
 l2_pool_table::entry& l2_pool_table::checked(std::size_t idx)
 {
@@ -167,6 +179,7 @@ void l2_pool_table::set_entry(std::size_t idx, const mac_address& mac, std::uint
         ++m_used;
     }
     e = entry{true, mac, pool_mask};
+    m_keys[idx] = mac_key(mac);
 }
 
 void l2_pool_table::set_pools(std::size_t idx, std::uint64_t pool_mask)
@@ -206,9 +219,10 @@ std::optional<std::size_t> l2_pool_table::add(const mac_address& mac, std::uint6
 std::uint64_t l2_pool_table::lookup(const mac_address& mac) const
 {
     // The hardware compares all entries in parallel; the lowest matching index is the one used.
-    for (const entry& e : m_entries) {
-        if (e.valid && e.mac == mac) {
-            return e.pools;
+    const std::uint64_t key = mac_key(mac);
+    for (std::size_t i = 0; i < m_entries.size(); ++i) {
+        if (m_keys[i] == key && m_entries[i].valid) {
+            return m_entries[i].pools;
         }
     }
     return 0;

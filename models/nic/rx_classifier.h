@@ -89,6 +89,7 @@ private:
     entry& checked(std::size_t idx);
 
     std::vector<entry> m_entries;
+    std::vector<std::uint64_t> m_keys;   // each entry's address as an integer (kept with set_entry)
     std::size_t m_used = 0;
     std::uint64_t m_bam = 0;
 };
