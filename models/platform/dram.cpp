@@ -3,6 +3,8 @@
 #include "sim/fast_time.h"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -36,6 +38,7 @@ uint8_t* dram::host_ptr(uint64_t pa, uint64_t len)
     if (pa >= m_params.size_bytes || len > m_params.size_bytes - pa)
         throw std::out_of_range("physical address " + std::to_string(pa) + "+" + std::to_string(len) +
                                 " outside DRAM");
+    catch_up();
     return m_bytes.get() + pa;
 }
 
@@ -76,7 +79,18 @@ void dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
         data.assign(src, src + len);
         m_pending.push_back({done, m_seq++, addr, std::move(data)});
         std::push_heap(m_pending.begin(), m_pending.end(), later{});
-        m_apply_event.notify(m_pending.front().when - sc_time_stamp());
+        // Who must be told when it lands; nobody: it is applied when someone next looks.
+        auto tell = [this, done](sc_event* ev) {
+            m_notify.push_back({done, ev});
+            std::push_heap(m_notify.begin(), m_notify.end(), std::greater<notification>{});
+        };
+        for (const watch_range& r : m_watches)
+            if (r.ev && addr < r.base + r.len && r.base < addr + len)
+                tell(r.ev);
+        if (m_notify_every_write)
+            tell(&m_write_event);
+        if (!m_notify.empty())
+            m_apply_event.notify(m_notify.front().when - sc_time_stamp());
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -85,12 +99,19 @@ void dram::b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
 // flight over what memory holds, oldest first.
 void dram::overlay_pending(uint64_t addr, uint64_t len, uint8_t* out) const
 {
-    std::vector<const pending_write*> hits;
-    for (const pending_write& w : m_pending)
-        if (w.addr < addr + len && addr < w.addr + w.data.size())
-            hits.push_back(&w);
-    std::sort(hits.begin(), hits.end(), [](const pending_write* a, const pending_write* b) { return a->seq < b->seq; });
-    for (const pending_write* w : hits) {
+    // Writes still in flight, oldest first, over what memory holds. Most reads overlap none.
+    const pending_write* hits[64];
+    size_t n = 0;
+    for (const pending_write& w : m_pending) {
+        if (w.addr < addr + len && addr < w.addr + w.data.size()) {
+            if (n == std::size(hits))
+                break;   // more than 64 overlapping writes in flight: the oldest 64 are shown
+            hits[n++] = &w;
+        }
+    }
+    std::sort(hits, hits + n, [](const pending_write* a, const pending_write* b) { return a->seq < b->seq; });
+    for (size_t i = 0; i < n; ++i) {
+        const pending_write* w = hits[i];
         const uint64_t from = std::max(addr, w->addr);
         const uint64_t to = std::min(addr + len, w->addr + w->data.size());
         std::memcpy(out + (from - addr), w->data.data() + (from - w->addr), to - from);
@@ -109,24 +130,29 @@ void dram::unwatch(unsigned id)
         m_watches[id].ev = nullptr;
 }
 
-void dram::apply_writes()
+void dram::catch_up()
 {
-    bool any = false;
-    while (!m_pending.empty() && m_pending.front().when <= sc_time_stamp()) {
+    const sc_time now = sc_time_stamp();
+    while (!m_pending.empty() && m_pending.front().when <= now) {
         std::pop_heap(m_pending.begin(), m_pending.end(), later{});
         pending_write& w = m_pending.back();
         std::memcpy(m_bytes.get() + w.addr, w.data.data(), w.data.size());
-        for (const watch_range& r : m_watches)
-            if (r.ev && w.addr < r.base + r.len && r.base < w.addr + w.data.size())
-                r.ev->notify(SC_ZERO_TIME);
         m_spare.push_back(std::move(w.data));
         m_pending.pop_back();
-        any = true;
     }
-    if (!m_pending.empty())
-        m_apply_event.notify(m_pending.front().when - sc_time_stamp());
-    if (any)
-        m_write_event.notify(SC_ZERO_TIME);
+}
+
+void dram::apply_writes()
+{
+    catch_up();
+    const sc_time now = sc_time_stamp();
+    while (!m_notify.empty() && m_notify.front().when <= now) {
+        std::pop_heap(m_notify.begin(), m_notify.end(), std::greater<notification>{});
+        m_notify.back().ev->notify(SC_ZERO_TIME);
+        m_notify.pop_back();
+    }
+    if (!m_notify.empty())
+        m_apply_event.notify(m_notify.front().when - now);
 }
 
 bool dram::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi)

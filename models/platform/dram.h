@@ -2,9 +2,14 @@
 // Host DRAM: a byte array with an access latency and a bandwidth. Devices reach it by TLM
 // transactions (DMA, after the IOMMU); cores reach it directly (DMI), their cost charged by the
 // software's cost model. A DMA write lands at the time its annotated delay says (a posted write in
-// flight is not yet visible to cores); pollers wait on dma_write_event() instead of spinning. The
-// controller serves accesses in the order they arrive, so a DMA read sees every write before it,
-// landed or still in flight (PCIe: a read does not pass a posted write).
+// flight is not yet visible to cores). The controller serves accesses in the order they arrive, so
+// a DMA read sees every write before it, landed or still in flight (PCIe: a read does not pass a
+// posted write).
+//
+// Landing is applied lazily: a process runs at a write's landing time only if someone asked to be
+// told (a watch on the range, or anyone holding dma_write_event()); everyone else catches up when
+// they look (catch_up(), called by cores whenever they resume, and by host_ptr()). The memory seen
+// at any instant is the same as if every write had been applied at its landing time.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -33,8 +38,14 @@ public:
     uint8_t* host_ptr(uint64_t pa, uint64_t len);
     uint64_t size() const { return m_params.size_bytes; }
 
-    // Notified when a DMA write becomes visible.
-    const sc_core::sc_event& dma_write_event() const { return m_write_event; }
+    // Notified when any DMA write becomes visible. Asking for it turns on a notification per write.
+    const sc_core::sc_event& dma_write_event()
+    {
+        m_notify_every_write = true;
+        return m_write_event;
+    }
+    // Applies every write that has landed by now (a reader that resumes calls this before looking).
+    void catch_up();
     // An event notified when a DMA write to [base, base+len) becomes visible: a poller sleeps on
     // the memory it polls (a descriptor ring), not on every write. Returns the watch's id.
     unsigned watch(uint64_t base, uint64_t len, sc_core::sc_event& ev);
@@ -75,6 +86,13 @@ private:
         sc_core::sc_event* ev;   // null: removed
     };
     std::vector<watch_range> m_watches;
+    struct notification {
+        sc_core::sc_time when;
+        sc_core::sc_event* ev;
+        bool operator>(const notification& o) const { return when > o.when; }
+    };
+    std::vector<notification> m_notify;       // a min-heap: who is told when
+    bool m_notify_every_write = false;
     sc_core::sc_event m_apply_event;
     sc_core::sc_event m_write_event;
     sc_core::sc_time m_busy_until;

@@ -38,6 +38,7 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
                 while (m_current != &t)
                     wait(t.m_resume);
             }
+            m_mem.catch_up();
             m_qk.reset();
             body();
             t.m_state = task::state::done;
@@ -123,6 +124,7 @@ void cpu_core::switch_to(task& next)
     next.m_resume.notify(SC_ZERO_TIME);
     while (m_current != &me)
         wait(me.m_resume);
+    m_mem.catch_up();
     m_qk.reset();
     m_request = me.m_request;
 }
@@ -156,6 +158,7 @@ void cpu_core::idle_until_runnable()
             wait(m_irq_pending.front().first - sc_time_stamp(), m_event);
         else
             wait(m_event);
+        m_mem.catch_up();
     }
     const sc_time idled = sc_time_stamp() - idle_since;
     m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
@@ -230,6 +233,7 @@ void cpu_core::copy(category c, size_t bytes)
 void cpu_core::sync()
 {
     m_qk.sync();
+    m_mem.catch_up();
 }
 
 void cpu_core::make_cold()
@@ -335,6 +339,7 @@ void cpu_core::wait_until(category c, const std::function<bool()>& ready, const 
             wait(until - now, m_event | memory);
         else if (until == SC_ZERO_TIME)
             wait(m_event | memory);
+        m_mem.catch_up();
         const sc_time woke = sc_time_stamp();
         if (woke >= local) {
             m_acct.charge(no_request, c, (woke - local).to_seconds() * 1e9);
