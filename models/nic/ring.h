@@ -29,6 +29,9 @@ struct ring_index {
         if (n == 0) {
             return 0;
         }
+        if (from < n && to < n) {   // the usual case: no division
+            return to >= from ? to - from : to + n - from;
+        }
         const std::uint64_t f = from % n;
         const std::uint64_t t = to % n;
         return static_cast<std::uint32_t>((t + n - f) % n);
@@ -39,6 +42,10 @@ struct ring_index {
     {
         if (n == 0) {
             return 0;
+        }
+        if (i < n && k < n) {   // the usual case: no division
+            const std::uint64_t j = std::uint64_t{i} + k;
+            return static_cast<std::uint32_t>(j >= n ? j - n : j);
         }
         return static_cast<std::uint32_t>((std::uint64_t{i % n} + k % n) % n);
     }
