@@ -6,12 +6,14 @@
 
 #include "models/iommu/vtd_format.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace iovsim::iommu {
 
@@ -77,15 +79,33 @@ struct translator_stats {
 
 namespace detail {
 
-// Fully associative map with least-recently-used replacement; capacity 0 holds nothing.
+// Fully associative map with least-recently-used replacement; capacity 0 holds nothing. Up to
+// flat_limit entries (IOTLBs and context caches are that small) the entries sit in one array,
+// searched linearly and aged by a use stamp: no allocation per lookup or fill. Larger
+// configurations use a hash index over a recency list.
 template <typename Key, typename Value>
 class lru_map {
 public:
-    explicit lru_map(std::size_t capacity) : m_capacity(capacity) {}
+    static constexpr std::size_t flat_limit = 256;
+
+    explicit lru_map(std::size_t capacity) : m_capacity(capacity)
+    {
+        if (flat())
+            m_slots.reserve(capacity);
+    }
 
     // The entry for key, made most recent; nullptr when absent.
     Value* find(const Key& key)
     {
+        if (flat()) {
+            for (slot& sl : m_slots) {
+                if (sl.key == key) {
+                    sl.stamp = ++m_clock;
+                    return &sl.value;
+                }
+            }
+            return nullptr;
+        }
         auto it = m_index.find(key);
         if (it == m_index.end()) {
             return nullptr;
@@ -103,6 +123,20 @@ public:
             *existing = value;
             return;
         }
+        if (flat()) {
+            if (m_slots.size() < m_capacity) {
+                m_slots.push_back({key, value, ++m_clock});
+                return;
+            }
+            slot* oldest = &m_slots.front();
+            for (slot& sl : m_slots) {
+                if (sl.stamp < oldest->stamp) {
+                    oldest = &sl;
+                }
+            }
+            *oldest = slot{key, value, ++m_clock};
+            return;
+        }
         if (m_order.size() == m_capacity) {
             m_index.erase(m_order.back().first);
             m_order.pop_back();
@@ -113,16 +147,18 @@ public:
 
     void erase(const Key& key)
     {
-        auto it = m_index.find(key);
-        if (it != m_index.end()) {
-            m_order.erase(it->second);
-            m_index.erase(it);
-        }
+        erase_if([&key](const Key& k, const Value&) { return k == key; });
     }
 
     template <typename Pred>
     void erase_if(Pred pred)
     {
+        if (flat()) {
+            m_slots.erase(std::remove_if(m_slots.begin(), m_slots.end(),
+                                         [&pred](const slot& sl) { return pred(sl.key, sl.value); }),
+                          m_slots.end());
+            return;
+        }
         for (auto it = m_order.begin(); it != m_order.end();) {
             if (pred(it->first, it->second)) {
                 m_index.erase(it->first);
@@ -135,15 +171,25 @@ public:
 
     void clear()
     {
+        m_slots.clear();
         m_order.clear();
         m_index.clear();
     }
 
-    std::size_t size() const { return m_order.size(); }
+    std::size_t size() const { return flat() ? m_slots.size() : m_order.size(); }
 
 private:
+    struct slot {
+        Key key;
+        Value value;
+        uint64_t stamp;   // last use; the smallest is the least recently used
+    };
+    bool flat() const { return m_capacity <= flat_limit; }
+
     using entry_list = std::list<std::pair<Key, Value>>;
     std::size_t m_capacity;
+    std::vector<slot> m_slots;
+    uint64_t m_clock = 0;
     entry_list m_order;  // front is most recently used
     std::unordered_map<Key, typename entry_list::iterator> m_index;
 };

@@ -17,6 +17,7 @@ cpu_core::cpu_core(sc_module_name name, unsigned apic_id, const cost_model& cost
       m_warm(cost_model::primitive_count(), false)
 {
     tlm_utils::tlm_quantumkeeper::set_global_quantum(quantum);
+    m_quantum = quantum;
     m_qk.reset();
 }
 
@@ -196,7 +197,7 @@ void cpu_core::charge_ns(category c, double ns)
     else
         m_acct.charge(m_request, c, ns);
     m_qk.inc(sim::ns_to_time(ns));
-    if (m_qk.need_sync())
+    if (m_qk.get_local_time() >= m_quantum)   // a quantum ahead: let the others catch up
         sync();
     if (m_irq_enabled && !m_irq_pending.empty())
         poll_interrupts();

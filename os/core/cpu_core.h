@@ -115,6 +115,7 @@ private:
     models::dram& m_mem;
     accounting& m_acct;
     tlm_utils::tlm_quantumkeeper m_qk;
+    sc_core::sc_time m_quantum;
     std::vector<std::unique_ptr<task>> m_tasks;
     std::deque<task*> m_runqueue;
     task* m_current = nullptr;
