@@ -55,6 +55,39 @@ void eth_link::deliver(direction& d)
         d.arrive.notify(d.in_flight.front().first - now);
 }
 
+namespace {
+
+// Frames whose holders have all let go, kept for reuse (the simulation kernel is single-threaded;
+// each process has its own pool).
+std::vector<std::unique_ptr<eth_frame>>& frame_pool()
+{
+    static std::vector<std::unique_ptr<eth_frame>> pool;
+    return pool;
+}
+
+} // namespace
+
+std::shared_ptr<eth_frame> new_frame()
+{
+    std::unique_ptr<eth_frame> f;
+    auto& pool = frame_pool();
+    if (!pool.empty()) {
+        f = std::move(pool.back());
+        pool.pop_back();
+        f->bytes.clear();
+        f->fcs_ok = true;
+    } else {
+        f = std::make_unique<eth_frame>();
+    }
+    return std::shared_ptr<eth_frame>(f.release(), [](eth_frame* p) {
+        auto& pool = frame_pool();
+        if (pool.size() < 4096)
+            pool.emplace_back(p);
+        else
+            delete p;
+    });
+}
+
 sc_time eth_tx_port::send(const frame_ptr& frame, const sc_time& ready)
 {
     const sc_time start = std::max(ready, m_busy_until);

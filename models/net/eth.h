@@ -19,6 +19,10 @@ struct eth_frame {
 };
 using frame_ptr = std::shared_ptr<const eth_frame>;
 
+// A new, empty frame for a transmitter to fill. Frames are recycled when the last holder lets go,
+// with their byte storage, so a steady stream of frames allocates nothing.
+std::shared_ptr<eth_frame> new_frame();
+
 constexpr unsigned preamble_sfd_bytes = 8;
 constexpr unsigned fcs_bytes = 4;
 constexpr unsigned ifg_bytes = 12;

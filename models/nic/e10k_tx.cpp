@@ -154,8 +154,8 @@ bool e10k_nic::tx_service(unsigned queue)
             tx_finish_frame(queue, nullptr);
             return true;
         }
-        auto frame = std::make_shared<models::net::eth_frame>();
-        frame->bytes.swap(q.assembling);
+        auto frame = models::net::new_frame();
+        frame->bytes.swap(q.assembling);   // the recycled frame's storage becomes the next assembly buffer
         if (frame->bytes.size() < models::net::min_frame_bytes)
             frame->bytes.resize(models::net::min_frame_bytes, 0);   // the MAC pads short frames
         tx_finish_frame(queue, std::move(frame));
