@@ -57,6 +57,7 @@ struct e10k_stats {
     uint64_t rx_buffer_too_small = 0;
     uint64_t tx_malformed_descriptors = 0;
     uint64_t tx_bad_frames = 0;          // assembled frame too short or too long
+    uint64_t tx_writeback_bursts = 0;    // batched write-backs (TXDCTL.WTHRESH > 0)
     uint64_t dma_errors = 0;             // a DMA answered with an error (IOMMU fault, bad address)
     uint64_t mmio_errors = 0;
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
@@ -142,6 +143,7 @@ private:
         sc_core::sc_time assembling_ready;   // when the last of its data arrives
         tx_done_list consumed;               // descriptors of that frame, for write-back
         bool discarding = false;             // dropping the rest of a bad frame up to its EOP
+        tx_done_list writeback;              // completed, waiting for TXDCTL.WTHRESH to be reached
         uint64_t packets = 0;
         uint32_t ring_size() const { return len_bytes / e10k::desc_bytes; }
     };
@@ -185,6 +187,7 @@ private:
     // e10k_tx.cpp
     void tx_stage();
     void tx_mac_stage();    // MAC stage: frames out at line rate, then write-back
+    void tx_write_back(unsigned queue);
     bool tx_service(unsigned queue);
     void tx_prefetch(unsigned queue);
     void tx_finish_frame(unsigned queue, models::net::frame_ptr frame);

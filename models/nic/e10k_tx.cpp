@@ -189,23 +189,69 @@ void e10k_nic::tx_mac_stage()
         m_tx_fifo_bytes -= e.bytes;
         m_tx_space_event.notify(SC_ZERO_TIME);
         tx_queue& q = m_txq[e.queue];
-        const uint16_t rid = rid_of_queue(e.queue);
-        bool report = false;
-        for (const auto& [index, desc] : e.done) {
-            if (desc.cmd_type_len & e10k::TXD_CMD_RS) {
-                uint8_t wb[e10k::desc_bytes];
-                e10k::tx_desc done = desc;
-                done.olinfo_status |= e10k::TXD_STAT_DD;
-                done.encode(wb);
-                dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, nullptr);
-                report = true;
+        const uint32_t wthresh = (q.txdctl & e10k::TXDCTL_WTHRESH_MASK) >> e10k::TXDCTL_WTHRESH_SHIFT;
+        if (wthresh == 0) {
+            // Write-back of each descriptor that asked for status (RS), as it completes.
+            const uint16_t rid = rid_of_queue(e.queue);
+            bool report = false;
+            for (const auto& [index, desc] : e.done) {
+                if (desc.cmd_type_len & e10k::TXD_CMD_RS) {
+                    uint8_t wb[e10k::desc_bytes];
+                    e10k::tx_desc done = desc;
+                    done.olinfo_status |= e10k::TXD_STAT_DD;
+                    done.encode(wb);
+                    dma_write(rid, q.base + index * e10k::desc_bytes, wb, sizeof wb, nullptr);
+                    report = true;
+                }
+                q.head = ring_index::advance(index, 1, q.ring_size());
             }
-            q.head = ring_index::advance(index, 1, q.ring_size());
+            if (report)
+                raise_queue_irq(e.queue, true);
+        } else {
+            // Write-back batching (82599 7.2.3.5.1): completed descriptors accumulate until
+            // WTHRESH of them are waiting, or the queue has nothing more to send.
+            for (const auto& d : e.done)
+                q.writeback.push_back(d);
+            const bool queue_idle = !((m_tx_pending_mask[e.queue / 64] >> (e.queue % 64)) & 1) &&
+                                    std::none_of(m_tx_fifo.begin(), m_tx_fifo.end(),
+                                                 [&e](const tx_entry& o) { return o.queue == e.queue; });
+            if (q.writeback.size() >= wthresh || queue_idle)
+                tx_write_back(e.queue);
         }
-        if (report)
-            raise_queue_irq(e.queue, true);
     }
     next_trigger(m_tx_fifo_event);
+}
+
+// Writes the waiting descriptors back, each run of consecutive ring slots as one DMA, every one
+// with DD set (with WTHRESH in use, the 82599 writes back all descriptors, not only RS ones).
+void e10k_nic::tx_write_back(unsigned queue)
+{
+    tx_queue& q = m_txq[queue];
+    if (q.writeback.empty())
+        return;
+    const uint16_t rid = rid_of_queue(queue);
+    const uint32_t n = q.ring_size();
+    std::vector<uint8_t>& run = m_desc_scratch;
+    size_t i = 0;
+    while (i < q.writeback.size()) {
+        const uint32_t first = q.writeback[i].first;
+        run.clear();
+        size_t j = i;
+        while (j < q.writeback.size() && q.writeback[j].first == ring_index::advance(first, j - i, n) &&
+               (j == i || q.writeback[j].first != 0)) {
+            e10k::tx_desc done = q.writeback[j].second;
+            done.olinfo_status |= e10k::TXD_STAT_DD;
+            run.resize(run.size() + e10k::desc_bytes);
+            done.encode(run.data() + run.size() - e10k::desc_bytes);
+            ++j;
+        }
+        dma_write(rid, q.base + first * e10k::desc_bytes, run.data(), run.size(), nullptr);
+        ++m_stats.tx_writeback_bursts;
+        i = j;
+    }
+    q.head = ring_index::advance(q.writeback.back().first, 1, n);
+    q.writeback.clear();
+    raise_queue_irq(queue, true);
 }
 
 } // namespace iovsim::nic

@@ -685,6 +685,46 @@ TEST(e10k_tx, back_to_back_minimum_frames_at_line_rate)
     line_rate_case(60, 40);
 }
 
+// TXDCTL.WTHRESH: completed descriptors are written back in bursts of WTHRESH (each burst one DMA
+// over consecutive slots, every descriptor with DD), and what is left when the queue runs dry.
+// Queue 1 sends the same frames with WTHRESH 0 and RS on each: one write-back per descriptor.
+TEST(e10k_tx, write_back_batched_by_wthresh)
+{
+    nic_bench b;
+    b.run([&] {
+        const uint64_t ring1 = tx_ring + 0x1000;
+        b.setup_pf_tx(0, tx_ring, 16);
+        b.setup_pf_tx(1, ring1, 16);
+        b.pf_wr(pf::TDBAL0 + pf::TXDCTL_OFF, TXDCTL_ENABLE | (4u << TXDCTL_WTHRESH_SHIFT));
+        for (unsigned i = 0; i < 10; ++i) {
+            const auto f = plain_frame(peer_mac, 200, static_cast<uint8_t>(i));
+            std::memcpy(b.mem.host_ptr(tx_bufs + i * 2048, f.size()), f.data(), f.size());
+            b.put_tx_desc(tx_ring, i, tx_bufs + i * 2048, static_cast<uint32_t>(f.size()), TXD_CMD_EOP);
+            b.put_tx_desc(ring1, i, tx_bufs + i * 2048, static_cast<uint32_t>(f.size()));
+        }
+        uint64_t before = b.link.tlps_up();
+        b.pf_wr(pf::TDBAL0 + pf::TDT_OFF, 10);
+        wait(ns(100000));
+        const uint64_t batched = b.link.tlps_up() - before;
+        ASSERT_EQ(b.peer.got.size(), 10u);
+        // Without RS, WTHRESH still writes every descriptor back.
+        for (unsigned i = 0; i < 10; ++i)
+            EXPECT_EQ(b.tx_wb(tx_ring, i).olinfo_status & TXD_STAT_DD, TXD_STAT_DD) << i;
+        // Two bursts of 4 and the last 2 when the queue ran dry.
+        EXPECT_EQ(b.nic.stats().tx_writeback_bursts, 3u);
+        EXPECT_EQ(b.pf_rd(pf::TDBAL0 + pf::TDH_OFF), 10u);
+
+        before = b.link.tlps_up();
+        b.pf_wr(pf::TDBAL0 + pf::TXQ_STRIDE + pf::TDT_OFF, 10);
+        wait(ns(100000));
+        const uint64_t single = b.link.tlps_up() - before;
+        ASSERT_EQ(b.peer.got.size(), 20u);
+        EXPECT_EQ(b.nic.stats().tx_writeback_bursts, 3u);
+        // Same fetches and data reads; 3 write-back writes against 10.
+        EXPECT_EQ(single - batched, 10u - 3u);
+    });
+}
+
 TEST(e10k_tx, malformed_descriptor_counted_and_queue_goes_on)
 {
     nic_bench b;
