@@ -148,6 +148,7 @@ column_result run_column(const cfg::config& c, const std::string& column, const 
     setup.path = parse_path(c.get_string("columns." + column + ".path"));
     setup.outstanding = static_cast<unsigned>(c.get_int("columns." + column + ".outstanding"));
     setup.think_us = c.get_real("columns." + column + ".think_us");
+    setup.rate_kpps = c.get_real("columns." + column + ".rate_kpps");
     setup.seed = derive_seed(static_cast<uint64_t>(c.get_int("experiment.seed")), "client/" + column);
     setup.pcap_path = pcap_path;
     testbed tb(c, setup);

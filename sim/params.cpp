@@ -99,6 +99,8 @@ cfg::schema build()
                   running ? "requests in flight: the receiver is running when the next arrives"
                           : "requests in flight: 1 lets the server go idle between requests");
         s.add_real(k + ".think_us", 0, 0, 1e6, "us", "client pause before each request (exponential mean); 0 for none");
+        s.add_real(k + ".rate_kpps", 0, 0, 100'000, "kpps",
+                   "open loop: requests sent at this mean rate (Poisson arrivals), whatever is in flight; 0: closed loop");
     }
     return s;
 }

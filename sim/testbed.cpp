@@ -183,6 +183,7 @@ void testbed::client_software()
     p.payload_bytes = static_cast<uint32_t>(m_cfg.get_int("workload.echo.payload_bytes"));
     p.outstanding = m_setup.outstanding;
     p.think_us = m_setup.think_us;
+    p.rate_kpps = m_setup.rate_kpps;
     p.warmup = static_cast<uint64_t>(m_cfg.get_int("experiment.warmup"));
     p.requests = static_cast<uint64_t>(m_cfg.get_int("experiment.requests"));
     p.tail = static_cast<uint64_t>(m_cfg.get_int("experiment.tail"));

@@ -49,6 +49,7 @@ struct column_setup {
     server_path path = server_path::arrakis_n;
     unsigned outstanding = 1;
     double think_us = 0;
+    double rate_kpps = 0;       // > 0: open loop
     uint64_t seed = 1;
     std::string pcap_path;      // empty: no capture
 };

@@ -302,6 +302,10 @@ void cpu_core::deliver_irq(unsigned vector, const sc_time& delay)
 void cpu_core::poll_interrupts()
 {
     while (m_irq_enabled && !m_irq_pending.empty() && m_irq_pending.front().first <= local_time()) {
+        // An interrupt from this core's local future: the device that sent it, and the memory it
+        // wrote before it, are at that time; let the system get there before the handler looks.
+        if (m_irq_pending.front().first > sc_time_stamp())
+            sync();
         const unsigned vector = m_irq_pending.front().second;
         m_irq_pending.pop_front();
         ++m_irqs;

@@ -60,15 +60,23 @@ void echo_client::run()
     std::exponential_distribution<double> gap(m_params.rate_kpps > 0 ? m_params.rate_kpps / 1000.0 : 1.0);
     const bool open_loop = m_params.rate_kpps > 0;
     m_next_send = SC_ZERO_TIME;
+    // Open loop does not wait for a reply before sending the next: a request lost to overload is
+    // given up once everything is sent and nothing has come back for drain_time.
+    const sc_time drain_time(1, SC_MS);
+    sc_time last_progress = SC_ZERO_TIME;
     while (m_latencies.size() < m_params.requests || m_received < needed) {
         const sc_time now = m_dp.core().local_time();
+        if (open_loop && m_sent == total && now > last_progress + drain_time)
+            break;
         if (m_sent < total && now >= m_next_send && (open_loop || m_in_flight < m_params.outstanding)) {
             send_one();
+            last_progress = now;
             if (open_loop)
                 m_next_send = now + sc_time(gap(m_rng), SC_US);
             continue;
         }
         if (m_dp.poll() > 0) {
+            last_progress = m_dp.core().local_time();
             if (!open_loop && m_params.think_us > 0)
                 m_next_send = m_dp.core().local_time() + sc_time(think(m_rng), SC_US);
             continue;
@@ -76,6 +84,8 @@ void echo_client::run()
         const bool can_send_later = m_sent < total && (open_loop || m_in_flight < m_params.outstanding);
         if (can_send_later && m_next_send > now)
             m_dp.wait_rx_until(m_next_send);
+        else if (open_loop)
+            m_dp.wait_rx_until(last_progress + drain_time);
         else
             m_dp.wait_rx();
     }

@@ -30,7 +30,10 @@ public:
     echo_client(os::dataplane::dataplane& dp, os::dataplane::native_udp& udp, const echo_client_params& params,
                 std::function<void()> on_done);
 
-    void run();   // the client task's body; returns when all measured replies arrived
+    // The client task's body; returns when all measured replies arrived (open loop: or when the
+    // replies still missing are given up as lost).
+    void run();
+    uint64_t lost() const { return m_sent - m_received; }
 
     const std::vector<double>& latencies_ns() const { return m_latencies; }
     uint64_t sent() const { return m_sent; }
