@@ -250,26 +250,11 @@ request_id cpu_core::open_request()
 
 // ---- Devices ------------------------------------------------------------------------------------
 
-void cpu_core::mmio_write32(category c, uint64_t addr, uint32_t value)
+// One 4-byte MMIO access through the bus at the core's local time; returns the annotated delay
+// the path added to it.
+sc_time cpu_core::mmio_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* bytes)
 {
-    uint8_t bytes[4];
-    std::memcpy(bytes, &value, 4);
-    m_trans.set_command(tlm::TLM_WRITE_COMMAND);
-    m_trans.set_address(addr);
-    m_trans.set_data_ptr(bytes);
-    m_trans.set_data_length(4);
-    m_trans.set_streaming_width(4);
-    m_trans.set_byte_enable_ptr(nullptr);
-    m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_time delay = m_qk.get_local_time();
-    bus->b_transport(m_trans, delay);   // posted: the core does not wait for it
-    charge_ns(c, m_costs.mmio_write_ns);
-}
-
-uint32_t cpu_core::mmio_read32(category c, uint64_t addr)
-{
-    uint8_t bytes[4] = {};
-    m_trans.set_command(tlm::TLM_READ_COMMAND);
+    m_trans.set_command(cmd);
     m_trans.set_address(addr);
     m_trans.set_data_ptr(bytes);
     m_trans.set_data_length(4);
@@ -278,8 +263,23 @@ uint32_t cpu_core::mmio_read32(category c, uint64_t addr)
     m_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const sc_time before = m_qk.get_local_time();
     sc_time delay = before;
-    bus->b_transport(m_trans, delay);   // non-posted: the core stalls for the completion
-    charge_ns(c, (delay - before).to_seconds() * 1e9);
+    bus->b_transport(m_trans, delay);
+    return delay - before;
+}
+
+void cpu_core::mmio_write32(category c, uint64_t addr, uint32_t value)
+{
+    uint8_t bytes[4];
+    std::memcpy(bytes, &value, 4);
+    mmio_access(tlm::TLM_WRITE_COMMAND, addr, bytes);   // posted: the core does not wait for it
+    charge_ns(c, m_costs.mmio_write_ns);
+}
+
+uint32_t cpu_core::mmio_read32(category c, uint64_t addr)
+{
+    uint8_t bytes[4] = {};
+    // Non-posted: the core stalls for the completion.
+    charge_ns(c, mmio_access(tlm::TLM_READ_COMMAND, addr, bytes).to_seconds() * 1e9);
     uint32_t v = 0;
     if (m_trans.get_response_status() == tlm::TLM_OK_RESPONSE)
         std::memcpy(&v, bytes, 4);

@@ -107,6 +107,7 @@ public:
 
 private:
     void idle_until_runnable();
+    sc_core::sc_time mmio_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* bytes);
     void switch_to(task& next);
     void enter(task& t);
 

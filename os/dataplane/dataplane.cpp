@@ -50,32 +50,21 @@ void dataplane::init()
 unsigned dataplane::poll()
 {
     ++m_stats.polls;
+    // The descriptor and the headers were written by the device: no DCA on this path.
+    const dev::rx_driver_costs costs{&m_c.a_rx_desc, &m_c.a_rx_refill, false};
     unsigned n = 0;
     while (n < m_params.poll_batch && m_rx->ready()) {
-        bool error = false;
-        pkt p = m_rx->take(error);
-        p.request = m_core.open_request();
-        // The descriptor and the headers were written by the device: no DCA on this path.
-        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);
-        m_core.run(category::net_stack_in, m_c.a_rx_desc);
+        pkt p;
+        const dev::rx_outcome got = dev::take_and_refill(m_core, *m_rx, *m_pool, costs, p);
         ++n;
-        pkt fresh;
-        if (!m_pool->alloc(fresh)) {
-            ++m_stats.rx_no_buffer;
-            m_rx->post(p);
-            continue;
-        }
-        m_rx->post(fresh);
-        m_core.run(category::net_stack_in, m_c.a_rx_refill);
         if (m_rx->pending_doorbell() >= m_params.rx_doorbell_batch)
             m_rx->doorbell(category::net_stack_in);
-        if (error) {
-            ++m_stats.rx_errors;
-            m_pool->free(p);
+        if (got != dev::rx_outcome::frame) {
+            ++(got == dev::rx_outcome::error ? m_stats.rx_errors : m_stats.rx_no_buffer);
             continue;
         }
         ++m_stats.rx_packets;
-        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);
+        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);   // the headers
         m_stack->input(p);
     }
     return n;
@@ -92,23 +81,10 @@ void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
     m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written, deadline);
 }
 
-void dataplane::reclaim_tx()
-{
-    pkt done;
-    const request_id current = m_core.request();
-    while (m_tx->reclaim_ready()) {
-        m_tx->reclaim(done);
-        m_core.set_request(done.request);
-        m_core.touch_dma_lines(category::net_stack_out, 1, false, false);   // the written-back descriptor
-        m_core.run(category::net_stack_out, m_c.a_tx_clean);
-        m_pool->free(done);
-    }
-    m_core.set_request(current);
-}
 
 void dataplane::xmit(pkt& frame)
 {
-    reclaim_tx();
+    dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.a_tx_clean, false);
     frame.request = m_core.request();
     if (!m_tx->post(frame)) {
         ++m_stats.tx_ring_full;

@@ -48,7 +48,6 @@ public:
 
 private:
     void xmit(net::pkt& frame);
-    void reclaim_tx();
 
     cpu_core& m_core;
     const cost_model& m_c;

@@ -139,4 +139,43 @@ uint32_t e10k_tx_ring::free_slots() const
     return ring_index::free_slots(m_next_to_clean, m_next_to_use, m_size);
 }
 
+rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool, const rx_driver_costs& costs,
+                           net::pkt& out)
+{
+    bool error = false;
+    out = ring.take(error);
+    out.request = core.open_request();
+    core.touch_dma_lines(category::net_stack_in, 1, costs.dca, false);   // the written-back descriptor
+    core.run(category::net_stack_in, *costs.desc);
+    net::pkt fresh;
+    if (!pool.alloc(fresh)) {
+        ring.post(out);
+        return rx_outcome::no_buffer;
+    }
+    ring.post(fresh);
+    core.run(category::net_stack_in, *costs.refill);
+    if (error) {
+        pool.free(out);
+        return rx_outcome::error;
+    }
+    return rx_outcome::frame;
+}
+
+unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& clean, bool dca)
+{
+    const request_id current = core.request();
+    unsigned n = 0;
+    net::pkt done;
+    while (ring.reclaim_ready()) {
+        ring.reclaim(done);
+        core.set_request(done.request);
+        core.touch_dma_lines(category::net_stack_out, 1, dca, false);   // the written-back descriptor
+        core.run(category::net_stack_out, clean);
+        pool.free(done);
+        ++n;
+    }
+    core.set_request(current);
+    return n;
+}
+
 } // namespace iovsim::os::dev

@@ -8,6 +8,7 @@
 
 #include "models/nic/e10k_regs.h"
 #include "os/core/cpu_core.h"
+#include "os/net/buffer_pool.h"
 #include "os/net/pkt.h"
 
 namespace iovsim::os::dev {
@@ -79,5 +80,22 @@ private:
     uint32_t m_unannounced = 0;
     std::vector<net::pkt> m_slots;
 };
+
+// What the drivers share per completed receive descriptor: take the frame, open the request it
+// starts, pay for reading the descriptor (a line the device wrote: in the LLC with DCA) and the
+// driver's own work, and put a fresh buffer in the slot. Without a fresh buffer the frame's own
+// goes back to the ring and the frame is dropped.
+enum class rx_outcome { frame, error, no_buffer };
+struct rx_driver_costs {
+    const primitive* desc;      // per descriptor
+    const primitive* refill;    // per buffer returned to the ring
+    bool dca;                   // DMA'd lines land in the LLC
+};
+rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool, const rx_driver_costs& costs,
+                           net::pkt& out);
+
+// Reclaims every sent buffer whose descriptor the device has written back; each reclaim is work
+// of the request the buffer carried. Returns how many.
+unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& clean, bool dca);
 
 } // namespace iovsim::os::dev

@@ -75,34 +75,15 @@ unsigned linux_kernel::napi_poll()
     ++m_stats.napi_polls;
     m_core.run(category::net_stack_in, m_c.l_napi_poll);
     // Transmit completions first, as ixgbe_poll does; each is work of the request it carried.
-    pkt done;
-    while (m_tx->reclaim_ready()) {
-        m_core.touch_dma_lines(category::net_stack_out, 1, m_params.dca, false);
-        m_tx->reclaim(done);
-        m_core.set_request(done.request);
-        m_core.run(category::net_stack_out, m_c.l_tx_clean);
-        m_pool->free(done);
-    }
+    dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.l_tx_clean, m_params.dca);
+    const dev::rx_driver_costs costs{&m_c.l_rx_desc, &m_c.l_rx_refill, m_params.dca};
     unsigned n = 0;
     while (n < m_params.napi_budget && m_rx->ready()) {
-        bool error = false;
-        pkt p = m_rx->take(error);
-        p.request = m_core.open_request();
-        m_core.touch_dma_lines(category::net_stack_in, 1, m_params.dca, false);   // the descriptor
-        m_core.run(category::net_stack_in, m_c.l_rx_desc);
+        pkt p;
+        const dev::rx_outcome got = dev::take_and_refill(m_core, *m_rx, *m_pool, costs, p);
         ++n;
-        pkt fresh;
-        if (!m_pool->alloc(fresh)) {
-            // No buffer to refill the slot: the frame's buffer goes back to the ring, frame dropped.
-            ++m_stats.rx_no_buffer;
-            m_rx->post(p);
-            continue;
-        }
-        m_rx->post(fresh);
-        m_core.run(category::net_stack_in, m_c.l_rx_refill);
-        if (error) {
-            ++m_stats.rx_errors;
-            m_pool->free(p);
+        if (got != dev::rx_outcome::frame) {
+            ++(got == dev::rx_outcome::error ? m_stats.rx_errors : m_stats.rx_no_buffer);
             continue;
         }
         ++m_stats.rx_packets;
