@@ -85,15 +85,7 @@ void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
 void dataplane::xmit(pkt& frame)
 {
     dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.a_tx_clean, false);
-    frame.request = m_core.request();
-    if (!m_tx->post(frame)) {
-        ++m_stats.tx_ring_full;
-        m_pool->free(frame);
-        return;
-    }
-    ++m_stats.tx_packets;
-    m_core.run(category::net_stack_out, m_c.a_tx_desc);
-    m_tx->doorbell(category::net_stack_out);
+    ++(dev::transmit(m_core, *m_tx, *m_pool, m_c.a_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
 }
 
 } // namespace iovsim::os::dataplane

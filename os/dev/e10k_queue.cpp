@@ -178,4 +178,16 @@ unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool
     return n;
 }
 
+bool transmit(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& desc, net::pkt& frame)
+{
+    frame.request = core.request();
+    if (!ring.post(frame)) {
+        pool.free(frame);
+        return false;
+    }
+    core.run(category::net_stack_out, desc);
+    ring.doorbell(category::net_stack_out);
+    return true;
+}
+
 } // namespace iovsim::os::dev

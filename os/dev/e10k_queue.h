@@ -98,4 +98,8 @@ rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool&
 // of the request the buffer carried. Returns how many.
 unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& clean, bool dca);
 
+// Hands a frame to the transmit ring for the current request and rings the doorbell; when the
+// ring is full the frame is dropped (its buffer freed) and false returned.
+bool transmit(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& desc, net::pkt& frame);
+
 } // namespace iovsim::os::dev

@@ -98,15 +98,7 @@ unsigned linux_kernel::napi_poll()
 void linux_kernel::xmit(pkt& frame)
 {
     m_core.run(category::net_stack_out, m_c.l_dev_xmit);
-    frame.request = m_core.request();
-    if (!m_tx->post(frame)) {
-        ++m_stats.tx_ring_full;
-        m_pool->free(frame);
-        return;
-    }
-    ++m_stats.tx_packets;
-    m_core.run(category::net_stack_out, m_c.l_tx_desc);
-    m_tx->doorbell(category::net_stack_out);
+    ++(dev::transmit(m_core, *m_tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
 }
 
 // ---- Sockets ------------------------------------------------------------------------------------

@@ -46,23 +46,9 @@ struct result {
 };
 
 // A scratch directory per test, removed afterwards; commands run with it as working directory.
-class cli : public ::testing::Test {
+class cli : public iovsim::testing::binary_test {
 protected:
-    void SetUp() override
-    {
-        m_bin = iovsim_binary();
-        ASSERT_FALSE(m_bin.empty()) << "set IOVSIM_BIN to the iovsim binary";
-        ASSERT_TRUE(fs::exists(m_bin)) << m_bin;
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        m_dir = fs::temp_directory_path() / ("iovsim_cli_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
-    }
-    void TearDown() override
-    {
-        if (!m_dir.empty() && !HasFailure())
-            fs::remove_all(m_dir);
-    }
+    cli() : binary_test("iovsim_cli") {}
 
     // `iovsim <args>` with stdout and stderr captured.
     result iovsim(const std::string& args)
@@ -105,8 +91,6 @@ protected:
 
     static const char* small() { return "--set experiment.requests=100 --set experiment.warmup=50"; }
 
-    std::string m_bin;
-    fs::path m_dir;
 };
 
 } // namespace

@@ -8,6 +8,8 @@
 // run them one per process (ctest does; by hand use --gtest_filter).
 #include <gtest/gtest.h>
 
+#include "tests/support/model_bench.h"
+
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -35,27 +37,17 @@ using namespace iovsim::e10k;
 using models::net::eth_frame;
 using models::net::frame_ptr;
 
+using iovsim::testing::ns;
+using iovsim::testing::master;
+using iovsim::testing::strict_reports;
+
 namespace {
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-struct master : sc_module {
-    tlm_utils::simple_initiator_socket<master> socket;
-    explicit master(sc_module_name n) : sc_module(n), socket("socket") {}
-
-    tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len, sc_time& delay)
-    {
-        tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        socket->b_transport(t, delay);
-        return t.get_response_status();
-    }
+using dram_phys_mem = iovsim::testing::dram_phys_mem;
+struct bump_pages : iovsim::testing::bump_pages {
+    bump_pages() : iovsim::testing::bump_pages(0x800000) {}
 };
+
 
 struct fake_irq : irq_sink {
     std::vector<std::pair<unsigned, sc_time>> got;   // vector, arrival time
@@ -77,33 +69,6 @@ struct peer_end : models::net::eth_endpoint {
     std::vector<std::pair<frame_ptr, sc_time>> got;
     void frame_arrived(const frame_ptr& f) override { got.emplace_back(f, sc_time_stamp()); }
 };
-
-struct dram_phys_mem : os::kernel::phys_mem {
-    dram& mem;
-    explicit dram_phys_mem(dram& m) : mem(m) {}
-    uint64_t read_u64(uint64_t pa) override
-    {
-        uint64_t v = 0;
-        std::memcpy(&v, mem.host_ptr(pa, 8), 8);
-        return v;
-    }
-    void write_u64(uint64_t pa, uint64_t v) override { std::memcpy(mem.host_ptr(pa, 8), &v, 8); }
-};
-struct bump_pages : os::kernel::page_source {
-    uint64_t next = 0x800000;
-    uint64_t alloc_zeroed_page() override
-    {
-        const uint64_t pa = next;
-        next += 0x1000;
-        return pa;
-    }
-};
-
-void strict_reports()
-{
-    sc_report_handler::set_actions(SC_WARNING, SC_DISPLAY | SC_THROW);
-    sc_report_handler::set_actions(SC_ERROR, SC_DISPLAY | SC_THROW);
-}
 
 using mac = std::array<uint8_t, 6>;
 const mac nic_mac{0x02, 0x00, 0x00, 0x00, 0x00, 0x01};

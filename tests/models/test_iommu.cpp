@@ -6,6 +6,8 @@
 // run them one per process (ctest does; by hand use --gtest_filter).
 #include <gtest/gtest.h>
 
+#include "tests/support/model_bench.h"
+
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -28,67 +30,22 @@ using namespace iovsim::iommu;
 namespace r = iovsim::iommu::regs;
 using iovsim::os::kernel::io_page_tables;
 
+using iovsim::testing::ns;
+using iovsim::testing::master;
+using iovsim::testing::strict_reports;
+
 namespace {
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-struct master : sc_module {
-    tlm_utils::simple_initiator_socket<master> socket;
-    explicit master(sc_module_name n) : sc_module(n), socket("socket") {}
-
-    tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
-                                    sc_time& delay, pcie_ext* ext = nullptr)
-    {
-        tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        if (ext)
-            t.set_extension(ext);
-        socket->b_transport(t, delay);
-        if (ext)
-            t.clear_extension(ext);
-        return t.get_response_status();
-    }
+using dram_phys_mem = iovsim::testing::dram_phys_mem;
+struct bump_pages : iovsim::testing::bump_pages {
+    bump_pages() : iovsim::testing::bump_pages(0x80000) {}
 };
+
 
 struct fake_irq : irq_sink {
     std::vector<unsigned> vectors;
     void deliver_irq(unsigned vector, const sc_time&) override { vectors.push_back(vector); }
 };
-
-// The kernel's view of physical memory: the DRAM model's host bytes (as cores see them).
-struct dram_phys_mem : iovsim::os::kernel::phys_mem {
-    dram& mem;
-    explicit dram_phys_mem(dram& m) : mem(m) {}
-    uint64_t read_u64(uint64_t pa) override
-    {
-        uint64_t v = 0;
-        std::memcpy(&v, mem.host_ptr(pa, 8), 8);
-        return v;
-    }
-    void write_u64(uint64_t pa, uint64_t v) override { std::memcpy(mem.host_ptr(pa, 8), &v, 8); }
-};
-
-// Table pages from a region no test DMA touches; DRAM starts zeroed.
-struct bump_pages : iovsim::os::kernel::page_source {
-    uint64_t next = 0x80000;
-    uint64_t alloc_zeroed_page() override
-    {
-        const uint64_t pa = next;
-        next += 0x1000;
-        return pa;
-    }
-};
-
-void strict_reports()
-{
-    sc_report_handler::set_actions(SC_WARNING, SC_DISPLAY | SC_THROW);
-    sc_report_handler::set_actions(SC_ERROR, SC_DISPLAY | SC_THROW);
-}
 
 // DRAM 1 byte/ns, 50 ns latency: an 8-byte table read costs 58 ns, a 16-byte one 66 ns.
 dram_params test_dram()

@@ -5,6 +5,8 @@
 // run them one per process (ctest does; by hand use --gtest_filter).
 #include <gtest/gtest.h>
 
+#include "tests/support/model_bench.h"
+
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -19,15 +21,12 @@
 using namespace sc_core;
 using namespace iovsim::models::net;
 
+using iovsim::testing::ns;
+using iovsim::testing::master;
+using iovsim::testing::strict_reports;
+
 namespace {
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-void strict_reports()
-{
-    sc_report_handler::set_actions(SC_WARNING, SC_DISPLAY | SC_THROW);
-    sc_report_handler::set_actions(SC_ERROR, SC_DISPLAY | SC_THROW);
-}
 
 struct recorder : eth_endpoint {
     std::vector<std::pair<frame_ptr, sc_time>> got;

@@ -6,6 +6,8 @@
 // run them one per process (ctest does; by hand use --gtest_filter).
 #include <gtest/gtest.h>
 
+#include "tests/support/model_bench.h"
+
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -24,33 +26,12 @@
 using namespace sc_core;
 using namespace iovsim::models;
 
+using iovsim::testing::ns;
+using iovsim::testing::master;
+using iovsim::testing::strict_reports;
+
 namespace {
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
-// A bus master: an initiator socket and blocking helpers that return the response status.
-struct master : sc_module {
-    tlm_utils::simple_initiator_socket<master> socket;
-    explicit master(sc_module_name n) : sc_module(n), socket("socket") {}
-
-    tlm::tlm_response_status access(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len,
-                                    sc_time& delay, pcie_ext* ext = nullptr)
-    {
-        tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(static_cast<unsigned char*>(data));
-        t.set_data_length(len);
-        t.set_streaming_width(len);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        if (ext)
-            t.set_extension(ext);
-        socket->b_transport(t, delay);
-        if (ext)
-            t.clear_extension(ext);
-        return t.get_response_status();
-    }
-};
 
 // The device end of the link: answers MMIO, records what it saw.
 struct fake_device : sc_module {
@@ -84,13 +65,6 @@ struct fake_irq : irq_sink {
         got.emplace_back(vector, sc_time_stamp() + delay);
     }
 };
-
-// Makes SystemC warnings and errors fail the test instead of scrolling by.
-void strict_reports()
-{
-    sc_report_handler::set_actions(SC_WARNING, SC_DISPLAY | SC_THROW);
-    sc_report_handler::set_actions(SC_ERROR, SC_DISPLAY | SC_THROW);
-}
 
 // Round numbers: DRAM 1 byte/ns with 50 ns latency; PCIe 4 lanes x 5 GT/s x 8b/10b = 2 bytes/ns,
 // 24-byte TLP overhead, 128-byte MPS, 256-byte MRRS, 100 ns one way.

@@ -26,23 +26,9 @@ namespace {
 using iovsim::testing::iovsim_binary;
 using iovsim::testing::read_file;
 
-class determinism : public ::testing::Test {
+class determinism : public iovsim::testing::binary_test {
 protected:
-    void SetUp() override
-    {
-        m_bin = iovsim_binary();
-        ASSERT_FALSE(m_bin.empty()) << "set IOVSIM_BIN to the iovsim binary";
-        ASSERT_TRUE(fs::exists(m_bin)) << m_bin;
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        m_dir = fs::temp_directory_path() / ("iovsim_det_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-        fs::remove_all(m_dir);
-        fs::create_directories(m_dir);
-    }
-    void TearDown() override
-    {
-        if (!m_dir.empty() && !HasFailure())
-            fs::remove_all(m_dir);
-    }
+    determinism() : binary_test("iovsim_det") {}
 
     // One `iovsim run` of the breakdown experiment into m_dir/out; the exit code.
     int run(const std::string& out, const std::string& args)
@@ -70,8 +56,6 @@ protected:
         }
     }
 
-    std::string m_bin;
-    fs::path m_dir;
 };
 
 } // namespace
