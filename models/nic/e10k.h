@@ -13,6 +13,7 @@
 // and goes on while the completion travels, so descriptor prefetch and data fetch overlap the MAC
 // sending earlier frames, and back-to-back frames leave at line rate.
 //   msix_function  interrupt causes, masks, throttling and MSI-X messages per function
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -28,6 +29,7 @@
 #include "models/net/eth.h"
 #include "models/nic/e10k_regs.h"
 #include "models/nic/msix_function.h"
+#include "models/nic/ring.h"
 #include "models/nic/rx_classifier.h"
 #include "models/platform/tlm_ext.h"
 
@@ -198,6 +200,36 @@ private:
     // completion arrives. Writes are posted: a stage's clock advances while the link serializes
     // them; without a clock (an interrupt message) nothing waits. False when the path answered with
     // an error (counted in dma_errors).
+    // Issues reads for descriptors software has handed over (fetch pointer up to tail), a batch at
+    // a time, while the queue's cache has room for a whole batch or is empty; a batch stops at the
+    // ring's end. `take(index, bytes, ready)` caches each descriptor read. A faulting read stops
+    // the prefetch until the next doorbell; a head rewritten meanwhile (epoch) makes it stale.
+    template <typename Queue, typename Take>
+    void prefetch(Queue& q, unsigned queue, uint32_t cache_size, uint32_t fetch_batch, engine_clock& clk, Take take)
+    {
+        const uint32_t n = q.ring_size();
+        const uint32_t capacity = std::max(1u, cache_size);
+        const uint32_t batch = std::max(1u, std::min(fetch_batch, capacity));
+        const uint16_t rid = rid_of_queue(queue);
+        for (;;) {
+            const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
+            const uint32_t room = capacity > q.cache.size() ? capacity - static_cast<uint32_t>(q.cache.size()) : 0;
+            if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
+                return;
+            const uint32_t count = std::min({avail, batch, n - q.fetch, room});
+            m_desc_scratch.resize(count * e10k::desc_bytes);
+            sc_core::sc_time ready;
+            const uint32_t epoch = q.epoch;
+            if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, m_desc_scratch.data(), m_desc_scratch.size(),
+                                ready, clk))
+                return;
+            if (epoch != q.epoch)
+                return;
+            for (uint32_t i = 0; i < count; ++i)
+                take(ring_index::advance(q.fetch, i, n), m_desc_scratch.data() + i * e10k::desc_bytes, ready);
+            q.fetch = ring_index::advance(q.fetch, count, n);
+        }
+    }
     tlm::tlm_response_status dma_transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data,
                                            size_t len, sc_core::sc_time& delay, sc_core::sc_time& sender_busy);
     bool dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_core::sc_time& ready,

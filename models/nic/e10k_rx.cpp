@@ -115,28 +115,10 @@ void e10k_nic::rx_stage()
 void e10k_nic::rx_prefetch(unsigned queue)
 {
     rx_queue& q = m_rxq[queue];
-    const uint32_t n = q.ring_size();
-    const uint32_t capacity = std::max(1u, m_params.rx_desc_cache);
-    const uint32_t batch = std::max(1u, std::min(m_params.rx_desc_fetch_batch, capacity));
-    for (;;) {
-        const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
-        const uint32_t room = capacity > q.cache.size() ? capacity - static_cast<uint32_t>(q.cache.size()) : 0;
-        if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
-            return;
-        const uint32_t count = std::min({avail, batch, n - q.fetch, room});
-        std::vector<uint8_t>& buf = m_desc_scratch;
-        buf.resize(count * e10k::desc_bytes);
-        sc_time ready;
-        const uint32_t epoch = q.epoch;
-        if (!dma_read_issue(rid_of_queue(queue), q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready,
-                            m_rx_clk))
-            return;
-        if (epoch != q.epoch)
-            return;   // software rewrote RDH meanwhile: these descriptors are stale
-        for (uint32_t i = 0; i < count; ++i)
-            q.cache.push_back({e10k::rx_desc_read::decode(buf.data() + i * e10k::desc_bytes), ready});
-        q.fetch = ring_index::advance(q.fetch, count, n);
-    }
+    prefetch(q, queue, m_params.rx_desc_cache, m_params.rx_desc_fetch_batch, m_rx_clk,
+             [&q](uint32_t, const uint8_t* d, const sc_time& ready) {
+                 q.cache.push_back({e10k::rx_desc_read::decode(d), ready});
+             });
 }
 
 bool e10k_nic::rx_deliver(unsigned queue, const eth_frame& frame)

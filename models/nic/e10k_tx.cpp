@@ -52,28 +52,10 @@ void e10k_nic::tx_stage()
 void e10k_nic::tx_prefetch(unsigned queue)
 {
     tx_queue& q = m_txq[queue];
-    const uint32_t n = q.ring_size();
-    const uint32_t capacity = std::max(1u, m_params.tx_desc_cache);
-    const uint32_t batch = std::max(1u, std::min(m_params.tx_desc_fetch_batch, capacity));
-    const uint16_t rid = rid_of_queue(queue);
-    for (;;) {
-        const uint32_t avail = ring_index::available(q.fetch, q.tail, n);
-        const uint32_t room = capacity > q.cache.size() ? capacity - static_cast<uint32_t>(q.cache.size()) : 0;
-        if (avail == 0 || room == 0 || (room < batch && !q.cache.empty()))
-            return;
-        const uint32_t count = std::min({avail, batch, n - q.fetch, room});
-        std::vector<uint8_t>& buf = m_desc_scratch;
-        buf.resize(count * e10k::desc_bytes);
-        sc_time ready;
-        const uint32_t epoch = q.epoch;
-        if (!dma_read_issue(rid, q.base + q.fetch * e10k::desc_bytes, buf.data(), buf.size(), ready, m_tx_clk))
-            return;   // a faulting ring stops the queue until the next doorbell
-        if (epoch != q.epoch)
-            return;   // software rewrote TDH meanwhile: these descriptors are stale
-        for (uint32_t i = 0; i < count; ++i)
-            q.cache.push_back({ring_index::advance(q.fetch, i, n), e10k::tx_desc::decode(buf.data() + i * e10k::desc_bytes), ready});
-        q.fetch = ring_index::advance(q.fetch, count, n);
-    }
+    prefetch(q, queue, m_params.tx_desc_cache, m_params.tx_desc_fetch_batch, m_tx_clk,
+             [&q](uint32_t index, const uint8_t* d, const sc_time& ready) {
+                 q.cache.push_back({index, e10k::tx_desc::decode(d), ready});
+             });
 }
 
 // Hands what the queue gathered (a frame, or nothing for a dropped one) with its descriptors to

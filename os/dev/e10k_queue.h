@@ -91,15 +91,62 @@ struct rx_driver_costs {
     const primitive* refill;    // per buffer returned to the ring
     bool dca;                   // DMA'd lines land in the LLC
 };
-rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool, const rx_driver_costs& costs,
-                           net::pkt& out);
+
+
+
+inline rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool, const rx_driver_costs& costs,
+                           net::pkt& out)
+{
+    bool error = false;
+    out = ring.take(error);
+    out.request = core.open_request();
+    core.touch_dma_lines(category::net_stack_in, 1, costs.dca, false);   // the written-back descriptor
+    core.run(category::net_stack_in, *costs.desc);
+    net::pkt fresh;
+    if (!pool.alloc(fresh)) {
+        ring.post(out);
+        return rx_outcome::no_buffer;
+    }
+    ring.post(fresh);
+    core.run(category::net_stack_in, *costs.refill);
+    if (error) {
+        pool.free(out);
+        return rx_outcome::error;
+    }
+    return rx_outcome::frame;
+}
 
 // Reclaims every sent buffer whose descriptor the device has written back; each reclaim is work
 // of the request the buffer carried. Returns how many.
-unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& clean, bool dca);
+inline unsigned reclaim_sent(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& clean, bool dca)
+{
+    const request_id current = core.request();
+    unsigned n = 0;
+    net::pkt done;
+    while (ring.reclaim_ready()) {
+        ring.reclaim(done);
+        core.set_request(done.request);
+        core.touch_dma_lines(category::net_stack_out, 1, dca, false);   // the written-back descriptor
+        core.run(category::net_stack_out, clean);
+        pool.free(done);
+        ++n;
+    }
+    core.set_request(current);
+    return n;
+}
 
 // Hands a frame to the transmit ring for the current request and rings the doorbell; when the
 // ring is full the frame is dropped (its buffer freed) and false returned.
-bool transmit(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& desc, net::pkt& frame);
+inline bool transmit(cpu_core& core, e10k_tx_ring& ring, net::buffer_pool& pool, const primitive& desc, net::pkt& frame)
+{
+    frame.request = core.request();
+    if (!ring.post(frame)) {
+        pool.free(frame);
+        return false;
+    }
+    core.run(category::net_stack_out, desc);
+    ring.doorbell(category::net_stack_out);
+    return true;
+}
 
 } // namespace iovsim::os::dev
