@@ -91,11 +91,9 @@ struct rx_driver_costs {
     const primitive* refill;    // per buffer returned to the ring
     bool dca;                   // DMA'd lines land in the LLC
 };
-
-
-
-inline rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool, const rx_driver_costs& costs,
-                           net::pkt& out)
+// (These helpers are inline: they run per packet on every path.)
+inline rx_outcome take_and_refill(cpu_core& core, e10k_rx_ring& ring, net::buffer_pool& pool,
+                                  const rx_driver_costs& costs, net::pkt& out)
 {
     bool error = false;
     out = ring.take(error);
