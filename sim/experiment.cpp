@@ -133,6 +133,19 @@ cfg::config load_run_config(const std::string& path, const std::vector<std::stri
         if (!mac || mac->is_multicast())
             throw error_at(c, key, "'" + c.get_string(key) + "' is not a unicast MAC address (aa:bb:cc:dd:ee:ff)");
     }
+    // The 82599 takes rings of a multiple of 8 descriptors (RDLEN/TDLEN in 128-byte units).
+    for (const char* key : {"os.linux.rx_ring", "os.linux.tx_ring", "os.dataplane.rx_ring", "os.dataplane.tx_ring"})
+        if (c.get_int(key) % 8 != 0)
+            throw error_at(c, key, std::to_string(c.get_int(key)) + " is not a multiple of 8 descriptors (82599 RDLEN/TDLEN)");
+    // The drivers fill their receive ring at start; the rest of the buffers carry what is sent.
+    for (const char* path : {"os.linux", "os.dataplane"}) {
+        const std::string p(path);
+        const int64_t need = c.get_int(p + ".rx_ring") + c.get_int(p + ".tx_ring");
+        if (c.get_int(p + ".buffers") < need)
+            throw error_at(c, p + ".buffers",
+                           std::to_string(c.get_int(p + ".buffers")) + " buffers cannot fill the receive ring and still transmit (need " +
+                               std::to_string(need) + ": rx_ring + tx_ring)");
+    }
     if (c.get_int("platform.nic.num_vfs") == 0) {
         for (const std::string& col : columns)
             if (c.get_string("columns." + col + ".path") != "linux")

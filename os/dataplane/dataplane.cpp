@@ -1,5 +1,6 @@
 #include "os/dataplane/dataplane.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/nic/e10k_regs.h"
@@ -57,7 +58,8 @@ unsigned dataplane::poll()
         pkt p;
         const dev::rx_outcome got = dev::take_and_refill(m_core, *m_rx, *m_pool, costs, p);
         ++n;
-        if (m_rx->pending_doorbell() >= m_params.rx_doorbell_batch)
+        // Batch the tail writes, but never hold back more than half the ring from the device.
+        if (m_rx->pending_doorbell() >= std::max(1u, std::min(m_params.rx_doorbell_batch, m_params.rx_ring / 2)))
             m_rx->doorbell(category::net_stack_in);
         if (got != dev::rx_outcome::frame) {
             ++(got == dev::rx_outcome::error ? m_stats.rx_errors : m_stats.rx_no_buffer);

@@ -34,8 +34,8 @@ vnic_grant control_plane::create_vnic(category c, wire::mac_addr mac, wire::ipv4
     g.bar = models::nic_vf_bar_base + g.vf * models::nic_vf_bar_stride;
     g.rx_regs = reg::vf::VFRDBAL0;
     g.tx_regs = reg::vf::VFTDBAL0;
-    g.region_bytes = region_bytes;
-    g.region_pa = m_mem.alloc(region_bytes);
+    g.region_bytes = (region_bytes + page_bytes - 1) & ~(page_bytes - 1);   // whole pages, mapped whole
+    g.region_pa = m_mem.alloc(g.region_bytes);
     g.mac = mac;
     g.ip = ip;
     const uint16_t domain = static_cast<uint16_t>(g.vf + 2);

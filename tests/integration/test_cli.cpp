@@ -168,6 +168,22 @@ TEST_F(cli, bad_set_overrides_exit_2)
                         {"experiment.columns", "warp_drive"}, "out");
 }
 
+// Values each valid alone that the hardware or the drivers cannot take are refused before the
+// simulation too: rings of the 82599's geometry, enough buffers, parseable addresses.
+TEST_F(cli, inconsistent_values_exit_2)
+{
+    const std::string f = experiment_file();
+    expect_config_error(iovsim("run " + f + " --out out --set os.dataplane.rx_ring=12"),
+                        {"os.dataplane.rx_ring", "multiple of 8"}, "out");
+    expect_config_error(iovsim("run " + f + " --out out --set os.linux.buffers=64"), {"os.linux.buffers", "need 1024"},
+                        "out");
+    expect_config_error(iovsim("run " + f + " --out out --set platform.server.ip=10.0.0.256"),
+                        {"platform.server.ip", "IPv4"}, "out");
+    expect_config_error(iovsim("run " + f + " --out out --set platform.client.mac=01:00:5e:00:00:01"),
+                        {"platform.client.mac", "unicast"}, "out");
+    expect_config_error(iovsim("run " + f + " --out out --set platform.nic.num_vfs=0"), {"platform.nic.num_vfs", "VF"}, "out");
+}
+
 TEST_F(cli, missing_config_file_exits_2)
 {
     expect_config_error(iovsim("run no_such_file.yaml --out out"), {"no_such_file.yaml"}, "out");
