@@ -63,6 +63,8 @@ cfg::schema build()
     s.add_int("platform.iommu.levels", 4, 3, 4, "", "second-level page-table levels (3: 39-bit, 4: 48-bit)");
     s.add_int("platform.iommu.iotlb_entries", 64, 0, 65536, "", "IOTLB entries, fully associative LRU");
     s.add_int("platform.iommu.context_cache_entries", 16, 0, 65536, "", "context-cache entries");
+    s.add_int("platform.iommu.pde_cache_entries", 16, 0, 65536, "",
+              "paging-structure (SL-PDE) cache entries, VT-d 6.2.2; Intel publishes no sizes: 16 assumed");
     s.add_real("platform.iommu.lookup_ns", 2, 0, 10000, "ns", "IOTLB lookup per page of a DMA");
     // ---- Network ----
     s.add_real("platform.link.propagation_ns", 25, 0, 1e9, "ns", "5 m of cable at ~0.2 m/ns");

@@ -42,6 +42,7 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     iommu::iommu_params ip;
     ip.translator.iotlb_entries = static_cast<unsigned>(c.get_int("platform.iommu.iotlb_entries"));
     ip.translator.context_cache_entries = static_cast<unsigned>(c.get_int("platform.iommu.context_cache_entries"));
+    ip.translator.pde_cache_entries = static_cast<unsigned>(c.get_int("platform.iommu.pde_cache_entries"));
     ip.translator.pass_through = iommu_pass_through;
     ip.lookup_latency = ns(c.get_real("platform.iommu.lookup_ns"));
     mmu = std::make_unique<iommu::iommu>((name + "_iommu").c_str(), ip);

@@ -22,7 +22,8 @@ translator::translator(const translator_params& params, mem_port& mem)
     : m_params(params),
       m_mem(mem),
       m_context_cache(params.context_cache_entries),
-      m_iotlb(params.iotlb_entries)
+      m_iotlb(params.iotlb_entries),
+      m_pde_cache(params.pde_cache_entries)
 {
 }
 
@@ -33,6 +34,7 @@ void translator::set_root_table(uint64_t pa)
     m_root_table = pa & ~(page_size - 1);
     m_context_cache.clear();
     m_iotlb.clear();
+    m_pde_cache.clear();
 }
 
 void translator::set_translation_enabled(bool enabled) { m_enabled = enabled; }
@@ -143,7 +145,16 @@ translation translator::translate(uint16_t rid, uint64_t iova, access acc)
     uint64_t table = ctx.table;
     bool can_read = true;
     bool can_write = true;
-    for (unsigned level = ctx.levels; level >= 1; --level) {
+    unsigned top = ctx.levels;
+    const uint64_t region_key = iotlb_key(ctx.domain, iova, true);
+    if (const pde_entry* pde = m_pde_cache.find(region_key)) {
+        ++m_stats.pde_hits;
+        table = pde->table;
+        can_read = pde->read;
+        can_write = pde->write;
+        top = 1;
+    }
+    for (unsigned level = top; level >= 1; --level) {
         const uint64_t pte =
             read_table(table + sl_pte::index(iova, level) * sl_pte::bytes, reads);
         if (!sl_pte::present(pte)) {
@@ -165,6 +176,8 @@ translation translator::translate(uint16_t rid, uint64_t iova, access acc)
             return finish(rid, iova, acc, e, ctx.domain, ctx.fpd, false, reads);
         }
         table = sl_pte::address(pte);
+        if (level == 2)
+            m_pde_cache.insert(region_key, pde_entry{table, can_read, can_write});
     }
     // Unreachable: the loop returns at level 1 at the latest, and levels is 3 or 4.
     return fault(rid, iova, acc, fault_reason::context_invalid, ctx.domain, ctx.fpd, false, reads);
@@ -172,11 +185,18 @@ translation translator::translate(uint16_t rid, uint64_t iova, access acc)
 
 void translator::invalidate_context_cache() { m_context_cache.clear(); }
 
-void translator::invalidate_iotlb_all() { m_iotlb.clear(); }
+// IOTLB invalidations invalidate the paging-structure caches too (VT-d 6.5.1.2); a page-selective
+// one drops the domain's cached tables, which is what the hardware may do at least.
+void translator::invalidate_iotlb_all()
+{
+    m_iotlb.clear();
+    m_pde_cache.clear();
+}
 
 void translator::invalidate_iotlb_domain(uint16_t domain)
 {
     m_iotlb.erase_if([domain](uint64_t key, const iotlb_entry&) { return (key >> 48) == domain; });
+    m_pde_cache.erase_if([domain](uint64_t key, const pde_entry&) { return (key >> 48) == domain; });
 }
 
 void translator::invalidate_iotlb_page(uint16_t domain, uint64_t iova)
@@ -186,6 +206,7 @@ void translator::invalidate_iotlb_page(uint16_t domain, uint64_t iova)
     }
     m_iotlb.erase(iotlb_key(domain, iova, false));
     m_iotlb.erase(iotlb_key(domain, iova, true));
+    m_pde_cache.erase_if([domain](uint64_t key, const pde_entry&) { return (key >> 48) == domain; });
 }
 
 bool translator::pop_fault(fault_record& out)

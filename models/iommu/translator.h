@@ -48,6 +48,7 @@ const char* to_string(fault_reason);
 struct translator_params {
     unsigned iotlb_entries = 64;          // 0 disables the IOTLB: every lookup walks
     unsigned context_cache_entries = 16;  // 0 disables the context cache
+    unsigned pde_cache_entries = 0;       // paging-structure cache of last-level tables; 0: none
     bool pass_through = false;            // whole unit in pass-through (no translation)
     unsigned max_fault_records = 256;     // fault recording queue depth; beyond, faults are dropped
 };
@@ -72,6 +73,7 @@ struct translator_stats {
     uint64_t lookups = 0;
     uint64_t iotlb_hits = 0;
     uint64_t iotlb_misses = 0;
+    uint64_t pde_hits = 0;        // misses whose walk started at the last-level table
     uint64_t table_reads = 0;
     uint64_t faults = 0;          // every faulting lookup, recorded or not
     uint64_t faults_dropped = 0;  // faults lost because the recording queue was full
@@ -253,6 +255,15 @@ private:
     bool m_enabled = false;
     detail::lru_map<uint16_t, cached_context> m_context_cache;
     detail::lru_map<uint64_t, iotlb_entry> m_iotlb;
+    // Paging-structure cache (VT-d 6.2.2 "Caching Structures", the SL-PDE cache): for a 2 MiB
+    // region, the last-level table and the rights granted above it, so an IOTLB miss inside a
+    // region walked before reads one entry. Keyed like the IOTLB, by 2 MiB region.
+    struct pde_entry {
+        uint64_t table;
+        bool read;
+        bool write;
+    };
+    detail::lru_map<uint64_t, pde_entry> m_pde_cache;
     std::deque<fault_record> m_faults;
     translator_stats m_stats;
 };

@@ -736,3 +736,29 @@ TEST(iommu_builder, unaligned_page_from_source_is_reported)
 }
 
 }  // namespace
+
+// The paging-structure cache: an IOTLB miss in a 2 MiB region walked before reads only the
+// last-level entry; rights granted above are kept with it; IOTLB invalidation drops it.
+TEST(iommu_translate, pde_cache_shortens_walks_in_a_walked_region)
+{
+    translator_params p;
+    p.iotlb_entries = 1;          // every other page misses the IOTLB
+    p.pde_cache_entries = 2;
+    bench b(4, p, false);
+    b.tables.attach(dev_a, 1);
+    b.tables.map(1, 0x4000'0000, 0x9000'0000, 4 * kib4, true, false);
+
+    EXPECT_EQ(b.rd(dev_a, 0x4000'0000).table_reads, 6u);   // root, context, 4 PTEs
+    const translation second = b.rd(dev_a, 0x4000'1000);   // same 2 MiB region
+    ASSERT_TRUE(second.ok);
+    EXPECT_EQ(second.pa, 0x9000'1000u);
+    EXPECT_EQ(second.table_reads, 1u);                      // the level-1 entry alone
+    EXPECT_EQ(b.unit.stats().pde_hits, 1u);
+    // The read-only mapping's rights still hold on the short walk.
+    EXPECT_EQ(b.wr(dev_a, 0x4000'2000).fault, fault_reason::no_write_permission);
+
+    // After a page-selective invalidation the region is walked from the top again.
+    b.unit.invalidate_iotlb_page(1, 0x4000'3000);
+    EXPECT_EQ(b.rd(dev_a, 0x4000'3000).table_reads, 4u);   // context still cached: 4 PTEs
+    EXPECT_EQ(b.rd(dev_a, 0x4000'0000).table_reads, 1u);
+}
