@@ -13,4 +13,12 @@ inline sc_core::sc_time ns_to_time(double ns)
     return step * (ns * steps_per_ns);
 }
 
+// A duration in nanoseconds, from its count of resolution steps (exact for whole picoseconds, where
+// to_seconds() * 1e9 is not).
+inline double time_to_ns(const sc_core::sc_time& t)
+{
+    static const double ns_per_step = sc_core::sc_get_time_resolution().to_seconds() * 1e9;
+    return static_cast<double>(t.value()) * ns_per_step;
+}
+
 } // namespace iovsim::sim

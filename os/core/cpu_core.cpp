@@ -146,8 +146,8 @@ void cpu_core::idle_until_runnable()
             break;
         if (!m_irq_pending.empty() && m_irq_pending.front().first <= sc_time_stamp()) {
             const sc_time idled = sc_time_stamp() - idle_since;
-            m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
-            if (idled.to_seconds() * 1e9 > m_costs.cold_after_idle_ns)
+            m_acct.charge(no_request, category::idle, sim::time_to_ns(idled));
+            if (sim::time_to_ns(idled) > m_costs.cold_after_idle_ns)
                 deep = true;
             charge_ns(category::scheduler, m_costs.idle_exit_ns);   // C-state exit
             poll_interrupts();
@@ -162,7 +162,7 @@ void cpu_core::idle_until_runnable()
         m_mem.catch_up();
     }
     const sc_time idled = sc_time_stamp() - idle_since;
-    m_acct.charge(no_request, category::idle, idled.to_seconds() * 1e9);
+    m_acct.charge(no_request, category::idle, sim::time_to_ns(idled));
     // Leaving idle is work for the request whose packet woke the task.
     task* next = me.m_state == task::state::runnable ? &me : m_runqueue.front();
     m_request = next->m_wake_request;
@@ -279,7 +279,7 @@ uint32_t cpu_core::mmio_read32(category c, uint64_t addr)
 {
     uint8_t bytes[4] = {};
     // Non-posted: the core stalls for the completion.
-    charge_ns(c, mmio_access(tlm::TLM_READ_COMMAND, addr, bytes).to_seconds() * 1e9);
+    charge_ns(c, sim::time_to_ns(mmio_access(tlm::TLM_READ_COMMAND, addr, bytes)));
     uint32_t v = 0;
     if (m_trans.get_response_status() == tlm::TLM_OK_RESPONSE)
         std::memcpy(&v, bytes, 4);
@@ -347,7 +347,7 @@ void cpu_core::wait_until(category c, const std::function<bool()>& ready, const 
         m_mem.catch_up();
         const sc_time woke = sc_time_stamp();
         if (woke >= local) {
-            m_acct.charge(no_request, c, (woke - local).to_seconds() * 1e9);
+            m_acct.charge(no_request, c, sim::time_to_ns(woke - local));
             m_qk.reset();
         } else {
             m_qk.set(local - woke);
