@@ -37,8 +37,9 @@ void e10k_nic::tx_stage()
         return;
     }
     const unsigned q = next_queue(m_tx_pending_mask, m_tx_rr);
-    if (!tx_service(q))
-        m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));
+    const tx_queue& tq = m_txq[q];
+    if (!tx_service(q) || (tq.cache.empty() && tq.assembling.empty() && tq.fetch == tq.tail))
+        m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));   // nothing left to gather there
     m_tx_rr = (q + 1) % e10k::num_queues;
     m_tx_busy_until = now + m_tx_clk.ahead;
     if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1])
@@ -69,7 +70,9 @@ void e10k_nic::tx_finish_frame(unsigned queue, models::net::frame_ptr frame)
     q.consumed.clear();
     q.assembling.clear();
     q.assembling_ready = SC_ZERO_TIME;
-    m_tx_fifo_event.notify(SC_ZERO_TIME);
+    // The MAC stage looks when this frame's data is in (an earlier pending look is kept).
+    const sc_time now = sc_time_stamp();
+    m_tx_fifo_event.notify(m_tx_fifo.back().ready > now ? m_tx_fifo.back().ready - now : SC_ZERO_TIME);
 }
 
 // Gathers at most one frame from the queue into the transmit packet buffer. Returns false when the
