@@ -81,7 +81,6 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
     : m_cfg(c), m_setup(setup), m_costs(os::cost_model::from(c))
 {
     const uint64_t mb = 1ULL << 20;
-    const bool arrakis = setup.path != server_path::linux_kernel;
     const bool pass_through = c.get_bool("platform.iommu.pass_through");
     m_server = std::make_unique<host>("server", c, m_costs, c.get_int("platform.server.dram_mb") * mb,
                                       static_cast<unsigned>(c.get_int("platform.nic.num_vfs")), pass_through);
@@ -106,7 +105,6 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
         m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
         m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) { capture(f, t); });
     }
-    (void)arrakis;
     m_server->core->spawn("server_main", [this] { server_software(); });
     m_client_host->core->spawn("client_main", [this] { client_software(); });
 }
