@@ -113,6 +113,7 @@ int sc_main(int argc, char* argv[])
     run->add_option("--set", sets, "override any parameter: --set key=value (repeatable); see effective-config.yaml for keys");
     run->add_option("-j,--jobs", jobs, "columns simulated in parallel (default: all cores)")->check(CLI::Range(1u, 4096u));
     run->add_flag("--quiet,-q", quiet, "print nothing but errors");
+    run->footer("Config errors (unknown key, wrong type, out of range) exit with code 2; see 'iovsim params'.");
 
     auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
     auto* params = app.add_subcommand("params", "print every parameter with its default, unit and provenance (YAML)");
