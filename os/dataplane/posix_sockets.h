@@ -21,10 +21,7 @@ public:
     long sendto(int fd, const uint8_t* buf, size_t len, const net::sock_addr& to) override;
 
 private:
-    struct sock {
-        uint16_t port = 0;
-        std::deque<std::pair<net::pkt, net::udp_meta>> rxq;
-    };
+    using sock = net::udp_socket_state;
     sock* get(int fd) { return fd >= 0 && static_cast<size_t>(fd) < m_socks.size() ? m_socks[fd].get() : nullptr; }
 
     dataplane& m_dp;

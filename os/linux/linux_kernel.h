@@ -52,10 +52,8 @@ public:
     long sendto(int fd, const uint8_t* buf, size_t len, const net::sock_addr& to) override;
 
 private:
-    struct udp_sock {
-        uint16_t port = 0;
-        std::deque<std::pair<net::pkt, net::udp_meta>> rxq;
-        task* waiter = nullptr;
+    struct udp_sock : net::udp_socket_state {
+        task* waiter = nullptr;   // the task asleep in recvfrom
     };
     void irq(unsigned vector);
     unsigned napi_poll();

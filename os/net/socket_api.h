@@ -6,6 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <deque>
+#include <utility>
+
+#include "os/net/pkt.h"
+#include "os/net/stack.h"
 #include "sim/wire/wire.h"
 
 namespace iovsim::os::net {
@@ -13,6 +18,13 @@ namespace iovsim::os::net {
 struct sock_addr {
     wire::ipv4_addr ip;
     uint16_t port = 0;
+};
+
+// What every implementation keeps per UDP socket: the bound port and the datagrams waiting for
+// recvfrom (their buffers, and where they came from).
+struct udp_socket_state {
+    uint16_t port = 0;
+    std::deque<std::pair<pkt, udp_meta>> rxq;
 };
 
 class socket_api {
