@@ -414,6 +414,20 @@ schema& schema::add_string_list(const std::string& key, std::vector<std::string>
     return *this;
 }
 
+schema& schema::add_collection(const std::string& prefix, collection_fn members)
+{
+    const auto parts = split_key(prefix);
+    if (!std::all_of(parts.begin(), parts.end(), valid_component) || m_index.count(prefix))
+        schema_bug(prefix, "malformed collection prefix, or already a parameter");
+    std::string section;
+    for (const auto& part : parts) {
+        section = join_key(section, part);
+        m_sections.insert(section);
+    }
+    m_collections.emplace_back(prefix, std::move(members));
+    return *this;
+}
+
 const param_def* schema::find(const std::string& key) const
 {
     const long i = index_of(key);
@@ -475,17 +489,55 @@ config::config(const schema& s)
 
 void config::load_file(const std::string& path)
 {
+    // Loading may declare collection members: it works on a copy, so a failed load changes nothing.
+    config next = *this;
     load_state state;
-    load_into(path, path, state, "", 0);
-    // Everything parsed and checked: applying cannot fail, so a failed load changed nothing.
+    next.load_into(path, path, state, "", 0);
     for (auto& a : state.out) {
-        m_values[a.index] = std::move(a.value);
-        m_origins[a.index] = std::move(a.origin);
+        next.m_values[a.index] = std::move(a.value);
+        next.m_origins[a.index] = std::move(a.origin);
     }
+    *this = std::move(next);
+}
+
+bool config::instantiate_for(const std::string& key, const std::string& file, int line)
+{
+    for (const auto& [prefix, members] : m_schema.m_collections) {
+        if (key.size() <= prefix.size() + 1 || key.compare(0, prefix.size(), prefix) != 0 || key[prefix.size()] != '.')
+            continue;
+        const std::string rest = key.substr(prefix.size() + 1);
+        const std::string name = rest.substr(0, rest.find('.'));
+        if (!valid_component(name))
+            throw config_error(file, line, key, "'" + name + "' is not a valid name in " + prefix);
+        instantiate(prefix, name, key);
+        return true;
+    }
+    return false;
+}
+
+void config::instantiate(const std::string& prefix, const std::string& name, const std::string& origin_key)
+{
+    if (!valid_component(name))
+        throw config_error("", 0, origin_key, "'" + name + "' is not a valid name in " + prefix);
+    const std::string base = prefix + "." + name;
+    if (m_schema.is_section(base))
+        return;   // declared already
+    for (const auto& [p, members] : m_schema.m_collections) {
+        if (p != prefix)
+            continue;
+        const size_t before = m_schema.m_params.size();
+        members(m_schema, base);
+        for (size_t i = before; i < m_schema.m_params.size(); ++i) {
+            m_values.push_back(m_schema.m_defaults[i]);
+            m_origins.push_back("default");
+        }
+        return;
+    }
+    throw std::logic_error("config: no collection '" + prefix + "'");
 }
 
 void config::load_into(const std::string& path, const std::string& shown, load_state& state,
-                       const std::string& from_file, int from_line) const
+                       const std::string& from_file, int from_line)
 {
     const auto fail_open = [&](const std::string& why) {
         if (from_file.empty())
@@ -571,7 +623,7 @@ void config::load_into(const std::string& path, const std::string& shown, load_s
 }
 
 void config::walk_map(const YAML::Node& map, const std::string& prefix, const std::string& file,
-                      std::map<std::string, int>& seen, std::vector<assignment>& out) const
+                      std::map<std::string, int>& seen, std::vector<assignment>& out)
 {
     std::map<std::string, int> here;   // yaml-cpp keeps repeated keys: catch them per map
     for (const auto& pair : map) {
@@ -591,6 +643,8 @@ void config::walk_map(const YAML::Node& map, const std::string& prefix, const st
 
         // An empty value ("key:") has no mark of its own on its line: point at the key.
         const int value_line = v.IsNull() ? key_line : mark_line(v.Mark());
+        if (m_schema.index_of(name) < 0 && !m_schema.is_section(name))
+            instantiate_for(name, file, key_line);
         const long index = m_schema.index_of(name);
         if (index >= 0) {
             if (const auto dup = seen.find(name); dup != seen.end())
@@ -726,12 +780,22 @@ std::string config::unknown_key_reason(const std::string& key) const
 
 void config::apply_override(const std::string& assignment_text)
 {
+    // An override may declare collection members: it works on a copy, so a failed one changes nothing.
+    config next = *this;
+    next.apply_override_here(assignment_text);
+    *this = std::move(next);
+}
+
+void config::apply_override_here(const std::string& assignment_text)
+{
     const size_t eq = assignment_text.find('=');
     if (eq == std::string::npos)
         throw config_error(set_file, 0, trim(assignment_text), "expected key=value");
     const std::string key = trim(assignment_text.substr(0, eq));
     if (key.empty())
         throw config_error(set_file, 0, "", "missing key before '='");
+    if (m_schema.index_of(key) < 0 && !m_schema.is_section(key))
+        instantiate_for(key, set_file, 0);
     const long index = m_schema.index_of(key);
     if (index < 0) {
         if (m_schema.is_section(key))

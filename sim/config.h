@@ -5,6 +5,7 @@
 // misuse by the program (unknown key in a getter, bad schema) is std::logic_error.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -56,6 +57,12 @@ public:
     schema& add_string_list(const std::string& key, std::vector<std::string> def,
                             const std::string& help);
 
+    // A collection: parameters "<prefix>.<name>.<member>" for names the input chooses. The first
+    // time a config meets a name (in a file, a --set, or config::instantiate), `members` declares
+    // that name's parameters under the base key "<prefix>.<name>", at their defaults.
+    using collection_fn = std::function<void(schema&, const std::string& base)>;
+    schema& add_collection(const std::string& prefix, collection_fn members);
+
     const param_def* find(const std::string& key) const;   // nullptr if unknown
     const std::vector<param_def>& params() const;           // declaration order
 
@@ -72,6 +79,7 @@ private:
     std::vector<std::pair<int64_t, int64_t>> m_int_ranges; // parallel; exact bounds for integers
     std::map<std::string, size_t> m_index;
     std::set<std::string> m_sections;                   // every proper prefix of a key
+    std::vector<std::pair<std::string, collection_fn>> m_collections;
 };
 
 // An error in configuration input. what(): "<file>:<line>: <key>: <reason>"; the line is left
@@ -111,6 +119,10 @@ public:
     std::vector<std::string> get_string_list(const std::string& key) const;
     std::string origin(const std::string& key) const;   // "file:line", "--set" or "default"
 
+    // Declares collection `prefix`'s members for `name` at their defaults, if not yet declared.
+    // A name that is not a valid key component is a config_error naming `origin_key`.
+    void instantiate(const std::string& prefix, const std::string& name, const std::string& origin_key);
+
     // Effective config: nested YAML, every parameter, sections in order of first declaration,
     // parameters in declaration order, a "# unit; help" comment after each value. Loading it
     // back reproduces every value exactly.
@@ -129,9 +141,12 @@ private:
 
     size_t checked_index(const std::string& key) const;
     void load_into(const std::string& path, const std::string& shown, load_state& state,
-                   const std::string& from_file, int from_line) const;
+                   const std::string& from_file, int from_line);
     void walk_map(const YAML::Node& map, const std::string& prefix, const std::string& file,
-                  std::map<std::string, int>& seen, std::vector<assignment>& out) const;
+                  std::map<std::string, int>& seen, std::vector<assignment>& out);
+    void apply_override_here(const std::string& assignment);
+    // Instantiates the collection member `key` belongs to, if any; true when it did.
+    bool instantiate_for(const std::string& key, const std::string& file, int line);
     detail::value parse_value(const param_def& def, size_t index, const YAML::Node& node,
                               const std::string& file, int line) const;
     std::string unknown_key_reason(const std::string& key) const;

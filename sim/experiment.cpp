@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -109,22 +110,28 @@ uint64_t derive_seed(uint64_t root, const std::string& stream)
     return z ^ (z >> 31);
 }
 
-cfg::config load_run_config(const std::string& path, const std::vector<std::string>& sets, std::optional<uint64_t> seed)
+cfg::config column_config(const cfg::config& c, const std::string& column)
 {
-    cfg::config c(parameters());
-    c.load_file(path);
-    for (const std::string& s : sets)
-        c.apply_override(s);
-    if (seed)
-        c.apply_override("experiment.seed=" + std::to_string(*seed));
-    const auto columns = c.get_string_list("experiment.columns");
-    if (columns.empty())
-        throw error_at(c, "experiment.columns", "no column to run");
-    for (const std::string& col : columns) {
-        const auto& known = known_columns();
-        if (std::find(known.begin(), known.end(), col) == known.end())
-            throw error_at(c, "experiment.columns", "unknown column '" + col + "' (known: linux_running, linux_idle, arrakis_p, arrakis_n)");
+    const std::string key = "columns." + column + ".set";
+    cfg::config own = c;
+    for (const std::string& assignment : c.get_string_list(key)) {
+        if (assignment.rfind("columns.", 0) == 0 || assignment.rfind("experiment.", 0) == 0)
+            throw error_at(c, key, "'" + assignment + "': a column may override the platform, the OS and the workload only");
+        try {
+            own.apply_override(assignment);
+        } catch (const cfg::config_error& e) {
+            throw error_at(c, key, "'" + assignment + "': " + e.reason());
+        }
     }
+    return own;
+}
+
+namespace {
+
+// What the hardware and the drivers need of a configuration, beyond each value's own range.
+// `path` is the column's software path.
+void check_platform(const cfg::config& c, const std::string& column, const std::string& path)
+{
     for (const char* key : {"platform.server.ip", "platform.server.vnic_ip", "platform.client.ip"})
         if (!wire::ipv4_addr::parse(c.get_string(key)))
             throw error_at(c, key, "'" + c.get_string(key) + "' is not an IPv4 address (dotted quad)");
@@ -138,24 +145,64 @@ cfg::config load_run_config(const std::string& path, const std::vector<std::stri
         if (c.get_int(key) % 8 != 0)
             throw error_at(c, key, std::to_string(c.get_int(key)) + " is not a multiple of 8 descriptors (82599 RDLEN/TDLEN)");
     // The drivers fill their receive ring at start; the rest of the buffers carry what is sent.
-    for (const char* path : {"os.linux", "os.dataplane"}) {
-        const std::string p(path);
+    for (const char* os : {"os.linux", "os.dataplane"}) {
+        const std::string p(os);
         const int64_t need = c.get_int(p + ".rx_ring") + c.get_int(p + ".tx_ring");
         if (c.get_int(p + ".buffers") < need)
             throw error_at(c, p + ".buffers",
                            std::to_string(c.get_int(p + ".buffers")) + " buffers cannot fill the receive ring and still transmit (need " +
                                std::to_string(need) + ": rx_ring + tx_ring)");
     }
-    if (c.get_int("platform.nic.num_vfs") == 0) {
-        for (const std::string& col : columns)
-            if (c.get_string("columns." + col + ".path") != "linux")
-                throw error_at(c, "platform.nic.num_vfs", "column " + col + " runs Arrakis, which needs at least one VF");
+    if (path != "linux" && c.get_int("platform.nic.num_vfs") == 0)
+        throw error_at(c, "platform.nic.num_vfs", "column " + column + " runs Arrakis, which needs at least one VF");
+}
+
+} // namespace
+
+cfg::config load_run_config(const std::string& path, const std::vector<std::string>& sets, std::optional<uint64_t> seed)
+{
+    cfg::config c(parameters());
+    c.load_file(path);
+    for (const std::string& s : sets)
+        c.apply_override(s);
+    if (seed)
+        c.apply_override("experiment.seed=" + std::to_string(*seed));
+    const auto columns = c.get_string_list("experiment.columns");
+    if (columns.empty())
+        throw error_at(c, "experiment.columns", "no column to run");
+    for (const std::string& col : columns) {
+        try {
+            c.instantiate("columns", col, "experiment.columns");
+        } catch (const cfg::config_error& e) {
+            throw error_at(c, "experiment.columns", e.reason());
+        }
+        const std::string path_key = "columns." + col + ".path";
+        const std::string sw = c.get_string(path_key);
+        if (sw != "linux" && sw != "arrakis_p" && sw != "arrakis_n")
+            throw error_at(c, sw.empty() ? "experiment.columns" : path_key,
+                           sw.empty() ? "column '" + col + "' has no " + path_key + " (linux, arrakis_p or arrakis_n)"
+                                      : "'" + sw + "' is not a path (linux, arrakis_p or arrakis_n)");
+    }
+    // Each column's platform (the experiment's, with the column's overrides) must hold. A fault is
+    // blamed on the column's overrides when they changed the value, else where the value was set.
+    const nlohmann::json base = c.to_json();
+    for (const std::string& col : columns) {
+        const cfg::config own = column_config(c, col);
+        try {
+            check_platform(own, col, c.get_string("columns." + col + ".path"));
+        } catch (const cfg::config_error& e) {
+            const nlohmann::json::json_pointer at("/" + std::regex_replace(e.key(), std::regex("\\."), "/"));
+            if (own.to_json().at(at) != base.at(at))
+                throw error_at(c, "columns." + col + ".set", e.key() + ": " + e.reason());
+            throw error_at(c, e.key(), e.reason());
+        }
     }
     return c;
 }
 
-column_result run_column(const cfg::config& c, const std::string& column, const std::string& pcap_path)
+column_result run_column(const cfg::config& experiment, const std::string& column, const std::string& pcap_path)
 {
+    const cfg::config c = column_config(experiment, column);
     column_setup setup;
     setup.column = column;
     setup.path = parse_path(c.get_string("columns." + column + ".path"));

@@ -16,6 +16,10 @@ namespace iovsim::sim {
 cfg::config load_run_config(const std::string& path, const std::vector<std::string>& sets,
                             std::optional<uint64_t> seed);
 
+// The config a column runs with: the experiment's, with the column's own overrides
+// (columns.<name>.set) applied. Throws cfg::config_error naming that key.
+cfg::config column_config(const cfg::config& c, const std::string& column);
+
 // One column, simulated in this process. `pcap_path` empty: no capture. Throws std::runtime_error
 // when the simulation does not complete.
 column_result run_column(const cfg::config& c, const std::string& column, const std::string& pcap_path);

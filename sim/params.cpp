@@ -90,20 +90,17 @@ cfg::schema build()
     s.add_int("workload.echo.payload_bytes", 1024, 16, 1472, "B", "UDP payload of each request and reply");
     s.add_int("workload.echo.port", 7, 1, 65535, "", "the echo server's UDP port");
 
-    // ---- Columns ----
-    const std::pair<const char*, const char*> cols[] = {
-        {"linux_running", "linux"}, {"linux_idle", "linux"}, {"arrakis_p", "arrakis_p"}, {"arrakis_n", "arrakis_n"}};
-    for (const auto& [name, path] : cols) {
-        const std::string k = std::string("columns.") + name;
-        const bool running = std::string(name) == "linux_running";
-        s.add_choice(k + ".path", path, {"linux", "arrakis_p", "arrakis_n"}, "software path on the server");
-        s.add_int(k + ".outstanding", running ? 8 : 1, 1, 4096, "",
-                  running ? "requests in flight: the receiver is running when the next arrives"
-                          : "requests in flight: 1 lets the server go idle between requests");
-        s.add_real(k + ".think_us", 0, 0, 1e6, "us", "client pause before each request (exponential mean); 0 for none");
-        s.add_real(k + ".rate_kpps", 0, 0, 100'000, "kpps",
+    // ---- Columns: one simulation each, named by the experiment ----
+    s.add_collection("columns", [](cfg::schema& c, const std::string& base) {
+        c.add_string(base + ".path", "", "software path on the server: linux, arrakis_p or arrakis_n (required)");
+        c.add_int(base + ".outstanding", 1, 1, 4096, "",
+                  "closed loop: requests in flight (1 lets the server go idle between requests)");
+        c.add_real(base + ".think_us", 0, 0, 1e6, "us", "client pause before each request (exponential mean); 0 for none");
+        c.add_real(base + ".rate_kpps", 0, 0, 100'000, "kpps",
                    "open loop: requests sent at this mean rate (Poisson arrivals), whatever is in flight; 0: closed loop");
-    }
+        c.add_string_list(base + ".set", {},
+                          "overrides for this column only, as --set takes them (e.g. [os.linux.dca=false])");
+    });
     return s;
 }
 
@@ -136,10 +133,5 @@ const char* to_string(server_path p)
     return "?";
 }
 
-const std::vector<std::string>& known_columns()
-{
-    static const std::vector<std::string> c = {"linux_running", "linux_idle", "arrakis_p", "arrakis_n"};
-    return c;
-}
 
 } // namespace iovsim::sim

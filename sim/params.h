@@ -17,7 +17,4 @@ enum class server_path { linux_kernel, arrakis_p, arrakis_n };
 server_path parse_path(const std::string& s);
 const char* to_string(server_path p);
 
-// The columns of the UDP echo breakdown that the schema knows (their settings live under columns.<name>).
-const std::vector<std::string>& known_columns();
-
 } // namespace iovsim::sim

@@ -719,3 +719,66 @@ TEST(config_output, json_is_nested_and_typed)
 }
 
 }  // namespace
+
+// ---- collections ------------------------------------------------------------------------------
+
+namespace {
+
+schema collection_schema()
+{
+    schema s;
+    s.add_int("experiment.requests", 10, 1, 100, "", "requests");
+    s.add_collection("columns", [](schema& c, const std::string& base) {
+        c.add_choice(base + ".path", "linux", {"linux", "arrakis"}, "path");
+        c.add_int(base + ".outstanding", 1, 1, 64, "", "in flight");
+    });
+    return s;
+}
+
+} // namespace
+
+TEST_F(config_test, collection_members_appear_when_a_file_names_them)
+{
+    config c(collection_schema());
+    EXPECT_EQ(c.get_schema().find("columns.a.path"), nullptr);
+    c.load_file(write("cols.yaml", "columns:\n  a:\n    path: arrakis\n  b:\n    outstanding: 8\n"));
+    EXPECT_EQ(c.get_string("columns.a.path"), "arrakis");
+    EXPECT_EQ(c.get_int("columns.a.outstanding"), 1);   // members not given keep their defaults
+    EXPECT_EQ(c.get_string("columns.b.path"), "linux");
+    EXPECT_EQ(c.get_int("columns.b.outstanding"), 8);
+    EXPECT_EQ(c.origin("columns.b.outstanding"), write("cols.yaml", "columns:\n  a:\n    path: arrakis\n  b:\n    outstanding: 8\n") + ":5");
+    // The effective config carries them, and loads back.
+    config back(collection_schema());
+    back.load_file(write("back.yaml", c.to_yaml()));
+    EXPECT_EQ(back.get_int("columns.b.outstanding"), 8);
+    EXPECT_EQ(back.get_string("columns.a.path"), "arrakis");
+}
+
+TEST_F(config_test, collection_members_are_checked_like_any_parameter)
+{
+    config c(collection_schema());
+    const config_error e = load_error(c, "columns:\n  a:\n    outstanding: 99\n");
+    EXPECT_EQ(e.key(), "columns.a.outstanding");
+    EXPECT_EQ(e.line(), 3);
+    const config_error unknown = load_error(c, "columns:\n  a:\n    speed: 3\n");
+    EXPECT_EQ(unknown.key(), "columns.a.speed");
+    // A failed load declares nothing.
+    EXPECT_EQ(c.get_schema().find("columns.a.path"), nullptr);
+    const config_error bad_name = set_error(c, "columns.a+b.path=linux");
+    EXPECT_NE(bad_name.reason().find("not a valid name"), std::string::npos) << bad_name.what();
+}
+
+TEST_F(config_test, collection_members_by_set_and_by_instantiate)
+{
+    config c(collection_schema());
+    c.apply_override("columns.x.outstanding=4");
+    EXPECT_EQ(c.get_int("columns.x.outstanding"), 4);
+    EXPECT_EQ(c.origin("columns.x.outstanding"), "--set");
+    // A failed override declares nothing either.
+    set_error(c, "columns.y.outstanding=0");
+    EXPECT_EQ(c.get_schema().find("columns.y.path"), nullptr);
+    c.instantiate("columns", "z", "experiment.columns");
+    EXPECT_EQ(c.get_string("columns.z.path"), "linux");
+    c.instantiate("columns", "z", "experiment.columns");   // a second time changes nothing
+    EXPECT_EQ(c.get_schema().params().size(), 1u + 2 * 2);   // requests, then x and z (y failed)
+}
