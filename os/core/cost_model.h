@@ -7,6 +7,7 @@
 //
 // No primitive is a cell of a paper's table; each is the cost of one operation, and its provenance
 // is stated where it is declared (os/core/cost_model.cpp) and in the platform file.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ class config;
 }
 
 namespace iovsim::os {
+
+constexpr unsigned cache_line_bytes = 64;
+// Cache lines a buffer of `bytes` covers (from a line boundary).
+constexpr unsigned lines_of(size_t bytes) { return static_cast<unsigned>((bytes + cache_line_bytes - 1) / cache_line_bytes); }
 
 struct primitive {
     double cycles = 0;       // instructions' time at the core clock, caches warm

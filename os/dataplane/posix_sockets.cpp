@@ -36,7 +36,7 @@ long posix_sockets::recvfrom(int fd, uint8_t* buf, size_t len, net::sock_addr& f
     m_core.set_request(p.request);
     m_core.run(category::net_stack_in, m_c.a_posix_recv);
     const size_t n = std::min<size_t>(len, p.len);
-    m_core.touch_dma_lines(category::copy_out, static_cast<unsigned>((n + 63) / 64), false, true);
+    m_core.touch_dma_lines(category::copy_out, lines_of(n), false, true);
     m_core.copy(category::copy_out, n);
     std::memcpy(buf, p.bytes(), n);
     from = net::sock_addr{meta.src, meta.sport};

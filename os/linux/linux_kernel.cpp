@@ -12,11 +12,6 @@ namespace iovsim::os::linux_path {
 namespace reg = iovsim::e10k;
 using net::pkt;
 
-namespace {
-constexpr unsigned cache_line = 64;
-unsigned lines_of(size_t bytes) { return static_cast<unsigned>((bytes + cache_line - 1) / cache_line); }
-} // namespace
-
 linux_kernel::linux_kernel(cpu_core& core, kernel::phys_alloc& mem, wire::mac_addr mac, wire::ipv4_addr ip,
                            const linux_params& params)
     : m_core(core), m_c(core.costs()), m_mem(mem), m_params(params), m_pf{&core, models::nic_pf_bar0}
