@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "os/core/cost_model.h"
+#include "sim/experiment.h"
 
 namespace iovsim::sim {
 
@@ -15,7 +16,7 @@ cfg::schema build()
     s.add_string("experiment.name", "udp_echo_breakdown", "name written into summary.json");
     s.add_string("experiment.description", "UDP echo server: where the time per packet goes (Arrakis Table 1)",
                  "one line shown by 'iovsim list'");
-    s.add_choice("experiment.kind", "udp_echo_breakdown", {"udp_echo_breakdown"}, "what the run measures");
+    s.add_choice("experiment.kind", "udp_echo_breakdown", experiment_kind_names(), "what the run measures (sim/kinds.cpp)");
     s.add_string_list("experiment.columns", {"linux_running", "linux_idle", "arrakis_p", "arrakis_n"},
                       "columns to run, each a separate simulation; settings under columns.<name>");
     s.add_int("experiment.requests", 1000, 1, 100'000'000, "", "measured requests per column, after warm-up");
@@ -92,7 +93,7 @@ cfg::schema build()
 
     // ---- Columns: one simulation each, named by the experiment ----
     s.add_collection("columns", [](cfg::schema& c, const std::string& base) {
-        c.add_string(base + ".path", "", "software path on the server: linux, arrakis_p or arrakis_n (required)");
+        c.add_string(base + ".path", "", "software path on the server, one of the experiment kind's (udp_echo_breakdown: linux, arrakis_p, arrakis_n); required");
         c.add_int(base + ".outstanding", 1, 1, 4096, "",
                   "closed loop: requests in flight (1 lets the server go idle between requests)");
         c.add_real(base + ".think_us", 0, 0, 1e6, "us", "client pause before each request (exponential mean); 0 for none");

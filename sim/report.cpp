@@ -425,4 +425,57 @@ std::string to_markdown(const breakdown_report& report, const reference_table* r
     return out;
 }
 
+nlohmann::json to_summary_json(const series_report& report, const nlohmann::json& effective_config)
+{
+    json doc = json::object();
+    doc["experiment"] = report.experiment;
+    doc["seed"] = report.seed;
+    doc["x"] = report.x_key;
+    doc["y"] = report.y_key;
+    doc["config"] = effective_config;
+    json series = json::object();
+    for (const auto& [name, points] : report.series) {
+        json list = json::array();
+        for (const series_point& p : points) {
+            json point = {{"x", round4(p.x)}, {"y", round4(p.y)}};
+            if (p.sigma)
+                point["sigma"] = round4(*p.sigma);
+            list.push_back(point);
+        }
+        series[name] = list;
+    }
+    doc["series"] = series;
+    return doc;
+}
+
+std::string to_markdown(const series_report& report)
+{
+    std::vector<double> xs;
+    for (const auto& [name, points] : report.series)
+        for (const series_point& p : points)
+            if (std::find(xs.begin(), xs.end(), p.x) == xs.end())
+                xs.push_back(p.x);
+    std::vector<std::vector<std::string>> cells;
+    std::vector<std::string> header{report.x_key};
+    for (const auto& [name, points] : report.series)
+        header.push_back(name);
+    cells.push_back(header);
+    for (double x : xs) {
+        std::vector<std::string> line{fmt::format("{:g}", x)};
+        for (const auto& [name, points] : report.series) {
+            const auto it = std::find_if(points.begin(), points.end(), [x](const series_point& p) { return p.x == x; });
+            if (it == points.end())
+                line.push_back(no_value);
+            else if (it->sigma)
+                line.push_back(fmt::format("{} (σ {})", two_decimals(it->y), two_decimals(*it->sigma)));
+            else
+                line.push_back(two_decimals(it->y));
+        }
+        cells.push_back(line);
+    }
+    std::string out = fmt::format("{}, seed {}: {} against {}\n\n", report.experiment, report.seed, report.y_key, report.x_key);
+    out += render_table(cells);
+    return out;
+}
+
 } // namespace iovsim::sim

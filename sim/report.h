@@ -91,4 +91,29 @@ nlohmann::json to_summary_json(const breakdown_report& report, const nlohmann::j
 // the cells within tolerance.
 std::string to_markdown(const breakdown_report& report, const reference_table* ref, const tolerance& tol);
 
+// ---- Throughput experiments: y against x, one series per configuration --------------------------
+
+struct series_point {
+    double x = 0.0;
+    double y = 0.0;
+    std::optional<double> sigma;   // spread of y where the experiment measures one
+};
+
+struct series_report {
+    std::string experiment;
+    uint64_t seed = 0;
+    std::string x_key;   // e.g. "processing_us"
+    std::string y_key;   // e.g. "ktps"
+    std::vector<std::pair<std::string, std::vector<series_point>>> series;   // in display order
+};
+
+// summary.json for a throughput experiment (DESIGN.md, "Results"):
+// {"experiment", "seed", "x", "y", "config", "series": {name: [{"x", "y"[, "sigma"]}, ...]}}
+// Values rounded to 4 decimals (byte-stable output).
+nlohmann::json to_summary_json(const series_report& report, const nlohmann::json& effective_config);
+
+// table.md: one line per x (in order of first appearance), one column per series; "–" where a
+// series has no point at that x.
+std::string to_markdown(const series_report& report);
+
 } // namespace iovsim::sim

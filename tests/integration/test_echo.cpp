@@ -20,6 +20,7 @@
 
 #include "os/core/cost_model.h"
 #include "sim/experiment.h"
+#include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/params.h"
 #include "sim/testbed.h"
 
@@ -195,7 +196,7 @@ TEST(echo, idle_core_costs_more_scheduling_than_running_receiver)
     sim::run_options opt;
     opt.out_dir = out.string();
     opt.jobs = 1;
-    const sim::breakdown_report rep = sim::run_experiment(c, opt);
+    const sim::breakdown_report rep = sim::breakdown_of(c, sim::run_columns(c, opt));
     fs::remove_all(out);
     ASSERT_EQ(rep.columns.size(), 2u);
     const sim::column_result& running = rep.columns[0];

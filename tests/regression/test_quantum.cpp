@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sim/experiment.h"
+#include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/report.h"
 
 namespace fs = std::filesystem;
@@ -34,7 +35,7 @@ sim::breakdown_report run_with_quantum(double quantum_ns)
                    ("iovsim_quantum_" + std::to_string(static_cast<long>(quantum_ns)) + "_" + std::to_string(::getpid())))
                       .string();
     opt.jobs = 2;
-    sim::breakdown_report r = sim::run_experiment(c, opt);
+    sim::breakdown_report r = sim::breakdown_of(c, sim::run_columns(c, opt));
     fs::remove_all(opt.out_dir);
     return r;
 }

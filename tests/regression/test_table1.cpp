@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/experiment.h"
+#include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/report.h"
 
 namespace fs = std::filesystem;
@@ -18,7 +19,7 @@ TEST(table1, udp_echo_breakdown_within_tolerance)
     sim::run_options opt;
     opt.out_dir = (fs::path(::testing::TempDir()) / ("iovsim_table1_" + std::to_string(::getpid()))).string();
     opt.jobs = 2;
-    const sim::breakdown_report report = sim::run_experiment(c, opt);
+    const sim::breakdown_report report = sim::breakdown_of(c, sim::run_columns(c, opt));
     const sim::reference_table ref = sim::load_reference((src / "results/reference/arrakis_table1.json").string());
     const auto cells = sim::check_against(report, ref, sim::tolerance{});
 

@@ -472,5 +472,46 @@ TEST(report_load_reference, schema_violations_are_rejected_with_the_key)
     EXPECT_TRUE(t.rows.at("c").empty());
 }
 
+// ---- Series (throughput) reports ----------------------------------------------------------------
+
+series_report two_series()
+{
+    series_report r;
+    r.experiment = "udp_echo_throughput";
+    r.seed = 3;
+    r.x_key = "processing_us";
+    r.y_key = "ktps";
+    r.series.push_back({"linux", {{0, 250.123456, std::nullopt}, {1, 210, std::nullopt}}});
+    r.series.push_back({"arrakis_n", {{0, 1000, 2.5}}});
+    return r;
+}
+
+TEST(series_report, summary_json_follows_the_design_schema)
+{
+    const nlohmann::json j = to_summary_json(two_series(), nlohmann::json::object());
+    EXPECT_EQ(j.at("experiment"), "udp_echo_throughput");
+    EXPECT_EQ(j.at("x"), "processing_us");
+    EXPECT_EQ(j.at("y"), "ktps");
+    EXPECT_EQ(j.at("seed"), 3);
+    ASSERT_EQ(j.at("series").at("linux").size(), 2u);
+    EXPECT_DOUBLE_EQ(j.at("series").at("linux")[0].at("y").get<double>(), 250.1235);   // rounded to 4 decimals
+    EXPECT_FALSE(j.at("series").at("linux")[0].contains("sigma"));
+    EXPECT_DOUBLE_EQ(j.at("series").at("arrakis_n")[0].at("sigma").get<double>(), 2.5);
+}
+
+TEST(series_report, markdown_has_a_line_per_x_and_a_dash_where_a_series_has_no_point)
+{
+    const std::string md = to_markdown(two_series());
+    EXPECT_NE(md.find("processing_us"), std::string::npos);
+    EXPECT_NE(md.find("250.12"), std::string::npos);
+    EXPECT_NE(md.find("1000.00 (σ 2.50)"), std::string::npos);
+    // x = 1: linux has 210, arrakis_n has nothing.
+    const auto line = md.find("\n| 1 ");
+    ASSERT_NE(line, std::string::npos) << md;
+    const std::string one = md.substr(line + 1, md.find('\n', line + 1) - line - 1);
+    EXPECT_NE(one.find("210.00"), std::string::npos) << one;
+    EXPECT_NE(one.find("–"), std::string::npos) << one;
+}
+
 } // namespace
 } // namespace iovsim::sim
