@@ -134,7 +134,8 @@ void testbed::server_software()
     const unsigned levels = static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels"));
     m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core, *m_server->pages, levels);
     m_cp = std::make_unique<os::kernel::control_plane>(core, *m_server->pages, *m_iommu_drv,
-                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")));
+                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")),
+                                                       m_cfg.get_real("platform.nic.line_gbps"));
     m_cp->boot(os::category::scheduler);
     os::dataplane::dataplane_params dpp;
     dpp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_ring"));

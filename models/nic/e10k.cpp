@@ -15,7 +15,8 @@ SC_HAS_PROCESS(e10k_nic);
 e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
     : sc_module(name), bar("bar"), dma("dma"), m_params(params),
       m_classifier(e10k::num_pools, e10k::queues_per_pool, e10k::num_rar, e10k::num_5tuple),
-      m_mac_tx(params.line_gbps)
+      m_mac_tx(params.line_gbps),
+      m_tx_sched(e10k::num_pools, e10k::queues_per_pool, 8000.0 / params.line_gbps)
 {
     if (params.num_vfs > e10k::num_pools)
         throw std::invalid_argument("e10k: at most 64 VFs");

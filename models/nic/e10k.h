@@ -31,6 +31,7 @@
 #include "models/nic/msix_function.h"
 #include "models/nic/ring.h"
 #include "models/nic/rx_classifier.h"
+#include "models/nic/tx_sched.h"
 #include "models/platform/tlm_ext.h"
 
 namespace iovsim::nic {
@@ -80,23 +81,6 @@ struct engine_clock {
     }
 };
 
-// The first queue at or after `start` (wrapping) whose bit is set in the 128-bit mask, or
-// num_queues when none is.
-inline unsigned next_queue(const uint64_t (&mask)[2], unsigned start)
-{
-    for (unsigned k = 0; k < 3; ++k) {
-        const unsigned word = ((start / 64) + k) % 2;
-        uint64_t bits = mask[word];
-        if (k == 0)
-            bits &= ~0ULL << (start % 64);
-        else if (k == 2)
-            bits &= (start % 64) ? ~(~0ULL << (start % 64)) : 0;
-        if (bits)
-            return word * 64 + static_cast<unsigned>(__builtin_ctzll(bits));
-    }
-    return e10k::num_queues;
-}
-
 class e10k_nic : public sc_core::sc_module, public models::net::eth_endpoint {
 public:
     tlm_utils::simple_target_socket<e10k_nic> bar;       // MMIO: PF and VF BARs (full addresses)
@@ -110,6 +94,7 @@ public:
     void frame_arriving(const models::net::frame_ptr& frame, const sc_core::sc_time& at) override;
 
     const e10k_stats& stats() const { return m_stats; }
+    const tx_scheduler& tx_sched() const { return m_tx_sched; }
     const rx_classifier& classifier() const { return m_classifier; }
     // Per-queue counters (also readable as QPRC/QPRDC).
     uint64_t queue_rx_packets(unsigned q) const { return m_rxq.at(q).packets; }
@@ -270,7 +255,8 @@ private:
     uint64_t m_tx_fifo_bytes = 0;
     sc_core::sc_event m_tx_fifo_event;                    // an entry was queued
     sc_core::sc_event m_tx_space_event;                   // an entry left
-    unsigned m_tx_rr = 0;                                 // round-robin position
+    tx_scheduler m_tx_sched;                              // arbitration and rate limiters
+    uint32_t m_rttdqsel = 0;                              // RTTDQSEL: the queue or pool selected
     register_ids m_id{};
     tlm::tlm_generic_payload m_dma_trans;                 // reused by every DMA (see dma_transport)
     models::pcie_ext m_dma_ext;

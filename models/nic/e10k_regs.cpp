@@ -114,6 +114,23 @@ void e10k_nic::build_pf_registers()
     add_tx_queue_registers(r, pf::TDBAL0, 0, num_queues);
     r.add({"RXCTRL", pf::RXCTRL, 0, reg_access::rw, 1, 4,
            [this](unsigned, uint32_t, uint32_t v) { m_rx_enabled = v & RXCTRL_RXEN; }, {}});
+    // Transmit arbitration and rate limiters (8.2.3.10): RTTDQSEL selects which queue's RTTBCNRC,
+    // or which pool's RTTDT1C, the next access reaches.
+    r.add({"RTTDCS", pf::RTTDCS, 0, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) { m_tx_sched.set_vm_arbitration(v & RTTDCS_VMPAC); }, {}});
+    r.add({"RTTDQSEL", pf::RTTDQSEL, 0, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) { m_rttdqsel = v & RTTDQSEL_MASK; }, {}});
+    r.add({"RTTDT1C", pf::RTTDT1C, 0, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) {
+               if (m_rttdqsel < num_pools)
+                   m_tx_sched.set_pool_credit(m_rttdqsel, v & RTTDT1C_CRQ_MASK);
+           },
+           {}});
+    r.add({"RTTBCNRM", pf::RTTBCNRM, 4, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) { m_tx_sched.set_burst_kb(v & RTTBCNRM_MMW_MASK); }, {}});
+    r.add({"RTTBCNRC", pf::RTTBCNRC, 0, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) { m_tx_sched.set_rate(m_rttdqsel, v); },
+           [this](unsigned, uint32_t) { return m_tx_sched.rate_reg(m_rttdqsel); }});
     r.add({"DMATXCTL", pf::DMATXCTL, 0, reg_access::rw, 1, 4,
            [this](unsigned, uint32_t, uint32_t v) { m_tx_enabled = v & DMATXCTL_TE; }, {}});
     // Statistics (the 82599 clears them on read; these count from reset).

@@ -44,6 +44,11 @@ constexpr uint32_t GPTC = 0x04080;          // good packets transmitted
 constexpr uint32_t RUC = 0x040A4;           // receive undersize
 constexpr uint32_t ROC = 0x040AC;           // receive oversize
 constexpr uint32_t MNGDROP = 0x040B4;       // here: frames dropped for no matching pool
+constexpr uint32_t RTTDCS = 0x04900;        // DCB transmit descriptor plane control; bit 1 VMPAC
+constexpr uint32_t RTTDQSEL = 0x04904;      // selects the queue (RTTBCNRC) or pool (RTTDT1C) below
+constexpr uint32_t RTTDT1C = 0x04908;       // descriptor plane T1 config: the selected pool's credits
+constexpr uint32_t RTTBCNRM = 0x04980;      // rate-scheduler MMW_SIZE: burst credit, KB
+constexpr uint32_t RTTBCNRC = 0x04984;      // rate-scheduler config of the selected queue
 constexpr uint32_t DMATXCTL = 0x04A80;      // bit 0 TE
 constexpr uint32_t VT_CTL = 0x051B0;        // bit 0 VT_Ena, bits 12:7 DEF_PL, bit 29 DIS_DEF_POOL
 constexpr uint32_t PFVFRE0 = 0x051E0;       // VF receive enable, 2 x 32 bits
@@ -93,6 +98,15 @@ constexpr uint32_t VT_CTL_VT_ENA = 1u << 0;
 constexpr unsigned VT_CTL_DEF_PL_SHIFT = 7;
 constexpr uint32_t VT_CTL_DEF_PL_MASK = 0x3Fu << VT_CTL_DEF_PL_SHIFT;
 constexpr uint32_t VT_CTL_DIS_DEF_POOL = 1u << 29;
+// Transmit arbitration and rate limiting (7.7.2, 8.2.3.10)
+constexpr uint32_t RTTDCS_VMPAC = 1u << 1;          // weighted round robin between pools (VMs)
+constexpr uint32_t RTTDQSEL_MASK = 0x7F;
+constexpr uint32_t RTTDT1C_CRQ_MASK = 0x3FFF;       // credit refill quantum, 64-byte units
+constexpr uint32_t RTTBCNRM_MMW_MASK = 0x3FF;
+constexpr uint32_t RTTBCNRC_RS_ENA = 1u << 31;      // rate scheduler enable
+constexpr unsigned RTTBCNRC_RF_INT_SHIFT = 14;      // rate factor = link rate / queue rate:
+constexpr uint32_t RTTBCNRC_RF_INT_MASK = 0x3FFFu << RTTBCNRC_RF_INT_SHIFT;   // integer part
+constexpr uint32_t RTTBCNRC_RF_DEC_MASK = 0x3FFF;   // and 14 bits of fraction
 constexpr uint32_t RAH_AV = 1u << 31;       // address valid
 constexpr uint32_t VMOLR_BAM = 1u << 27;    // broadcast accept mode
 constexpr uint32_t RXDCTL_ENABLE = 1u << 25;

@@ -10,10 +10,21 @@
 
 #include "models/nic/e10k.h"
 #include "models/nic/ring.h"
+#include "sim/fast_time.h"
 
 using namespace sc_core;
 
 namespace iovsim::nic {
+
+namespace {
+// The transmit scheduler keeps time in picoseconds.
+uint64_t to_ps(const sc_time& t)
+{
+    static const double ps_per_step = sc_get_time_resolution().to_seconds() * 1e12;
+    return static_cast<uint64_t>(static_cast<double>(t.value()) * ps_per_step + 0.5);
+}
+sc_time from_ps(uint64_t ps) { return sim::ns_to_time(static_cast<double>(ps) / 1000.0); }
+} // namespace
 
 void e10k_nic::tx_doorbell(unsigned queue, const sc_time& delay)
 {
@@ -21,9 +32,10 @@ void e10k_nic::tx_doorbell(unsigned queue, const sc_time& delay)
     m_tx_event.notify(delay);
 }
 
-// One activation of the fetch stage (a method, on its own clock): gathers one frame from the next
-// queue with work, round robin, then re-arms itself for when the engine is free again. It waits
-// for room in the transmit packet buffer before starting a frame, so gathering never blocks.
+// One activation of the fetch stage (a method, on its own clock): gathers one frame from the queue
+// the transmit scheduler picks (round robin, or weighted between pools; queues held by their rate
+// limiter wait), then re-arms itself for when the engine is free again. It waits for room in the
+// transmit packet buffer before starting a frame, so gathering never blocks.
 void e10k_nic::tx_stage()
 {
     const sc_time now = sc_time_stamp();
@@ -36,11 +48,18 @@ void e10k_nic::tx_stage()
         next_trigger(m_tx_space_event);
         return;
     }
-    const unsigned q = next_queue(m_tx_pending_mask, m_tx_rr);
+    uint64_t wake_ps = 0;
+    const unsigned q = m_tx_sched.pick(m_tx_pending_mask, to_ps(m_tx_clk.now()), wake_ps);
+    if (q >= e10k::num_queues) {
+        // Every queue with work is held by its rate limiter: look again when the first may send,
+        // or at a tail write.
+        const sc_time wake = from_ps(wake_ps);
+        next_trigger(wake > now ? wake - now : SC_ZERO_TIME, m_tx_event);
+        return;
+    }
     const tx_queue& tq = m_txq[q];
     if (!tx_service(q) || (tq.cache.empty() && tq.assembling.empty() && tq.fetch == tq.tail))
         m_tx_pending_mask[q / 64] &= ~(1ULL << (q % 64));   // nothing left to gather there
-    m_tx_rr = (q + 1) % e10k::num_queues;
     m_tx_busy_until = now + m_tx_clk.ahead;
     if (!m_tx_pending_mask[0] && !m_tx_pending_mask[1])
         next_trigger();   // nothing more: the next tail write finds the engine's clock in m_tx_busy_until
@@ -65,6 +84,8 @@ void e10k_nic::tx_finish_frame(unsigned queue, models::net::frame_ptr frame)
 {
     tx_queue& q = m_txq[queue];
     const uint64_t bytes = frame ? frame->bytes.size() : 0;
+    if (frame)
+        m_tx_sched.charge(queue, models::net::wire_bytes(bytes), to_ps(m_tx_clk.now()));
     m_tx_fifo.push_back({std::move(frame), q.assembling_ready, queue, std::move(q.consumed), bytes});
     m_tx_fifo_bytes += bytes;
     q.consumed.clear();

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/nic/e10k_regs.h"
+#include "models/nic/tx_sched.h"
 #include "models/platform/address_map.h"
 #include "os/kernel/pf_setup.h"
 
@@ -10,8 +11,8 @@ namespace iovsim::os::kernel {
 
 namespace reg = iovsim::e10k;
 
-control_plane::control_plane(cpu_core& core, phys_alloc& mem, iommu_driver& iommu, unsigned max_vfs)
-    : m_core(core), m_mem(mem), m_iommu(iommu), m_max_vfs(max_vfs)
+control_plane::control_plane(cpu_core& core, phys_alloc& mem, iommu_driver& iommu, unsigned max_vfs, double line_gbps)
+    : m_core(core), m_mem(mem), m_iommu(iommu), m_max_vfs(max_vfs), m_line_bps(line_gbps * 1e9)
 {
 }
 
@@ -49,6 +50,30 @@ vnic_grant control_plane::create_vnic(category c, wire::mac_addr mac, wire::ipv4
     pf.write_reg(c, reg::pf::PFVFTE0, static_cast<uint32_t>(m_vfre));
     pf.write_reg(c, reg::pf::PFVFTE0 + 4, static_cast<uint32_t>(m_vfre >> 32));
     return g;
+}
+
+void control_plane::set_rate(category c, const vnic_grant& g, unsigned queue, double bits_per_s)
+{
+    if (queue >= reg::queues_per_pool)
+        throw std::invalid_argument("set_rate: a VNIC has transmit queues 0 and 1 only");
+    if (!(bits_per_s >= 0))
+        throw std::invalid_argument("set_rate: the rate must be 0 (no limit) or positive");
+    dev::dev_handle pf{&m_core, models::nic_pf_bar0};
+    pf.write_reg(c, reg::pf::RTTDQSEL, g.vf * reg::queues_per_pool + queue);
+    pf.write_reg(c, reg::pf::RTTBCNRC, nic::rttbcnrc_for(m_line_bps, bits_per_s));
+}
+
+void control_plane::set_weight(category c, const vnic_grant& g, uint32_t weight)
+{
+    if (weight == 0 || weight > reg::RTTDT1C_CRQ_MASK)
+        throw std::invalid_argument("set_weight: the weight must be in 1..16383");
+    dev::dev_handle pf{&m_core, models::nic_pf_bar0};
+    pf.write_reg(c, reg::pf::RTTDQSEL, g.vf);
+    pf.write_reg(c, reg::pf::RTTDT1C, weight);
+    if (!m_weighted) {
+        pf.write_reg(c, reg::pf::RTTDCS, reg::RTTDCS_VMPAC);
+        m_weighted = true;
+    }
 }
 
 } // namespace iovsim::os::kernel
