@@ -1,6 +1,7 @@
 #pragma once
 // Where a core's time goes. The first seven are the rows of Arrakis Table 1; the rest are work that
-// belongs to no row there (the application itself) or to no request (idle, polling an empty ring).
+// belongs to no row there (the application itself, the file system and the block layer's storage
+// path) or to no request (idle, polling an empty ring).
 #include <array>
 #include <cstdint>
 
@@ -15,6 +16,8 @@ enum class category : uint8_t {
     kernel_return,
     syscall,
     app,
+    fs,         // VFS, file system, journal (os/linux/fs)
+    block_io,   // block layer, storage driver, storage dataplane
     idle,
     poll,
     count_
@@ -25,7 +28,7 @@ constexpr const char* to_string(category c)
 {
     constexpr std::array<const char*, category_count> names = {
         "net_stack_in", "net_stack_out", "scheduler", "copy_in", "copy_out",
-        "kernel_return", "syscall", "app", "idle", "poll"};
+        "kernel_return", "syscall", "app", "fs", "block_io", "idle", "poll"};
     return names[static_cast<unsigned>(c)];
 }
 

@@ -55,6 +55,15 @@ struct cost_model {
         a_tx_clean;
     // Applications
     primitive app_echo;
+    // Linux-like storage path: VFS and file systems (os/linux/fs), block layer and driver
+    primitive fs_vfs_write, fs_vfs_fsync, fs_page_cache, fs_write_end, fs_block_alloc, fs_inode_dirty,
+        fs_writepage, fs_write_inode, fs_jbd_handle, fs_jbd_dirty, fs_jbd_commit, fs_jbd_block, fs_jbd_checkpoint,
+        fs_ext4_da_reserve, fs_ext4_mballoc, fs_ext4_extent, fs_btrfs_write, fs_btrfs_alloc_extent, fs_btrfs_csum,
+        fs_btrfs_ordered, fs_btrfs_log_inode, fs_btrfs_tree_cow, fs_btrfs_sync_log, l_blk_submit, l_blk_complete,
+        l_fsync_syscall;
+    // Arrakis storage dataplane (user-level VSIC driver, persistent log)
+    primitive a_blk_submit, a_blk_reap, a_log_append;
+    double crc_byte_cycles = 0;     // CRC-32C of a warm buffer, per byte (SSE4.2 crc32)
 
     double ns(double cycles) const { return cycles / freq_ghz; }
 
