@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include <yaml-cpp/yaml.h>
 
@@ -155,6 +156,12 @@ std::string yaml_string(const std::string& s)
 
 std::string format_value(const value& v)
 {
+    if (const auto* m = std::get_if<std::vector<map_entry>>(&v)) {
+        std::string out = "{";
+        for (size_t i = 0; i < m->size(); ++i)
+            out += (i ? ", " : "") + yaml_string((*m)[i].key) + ": " + (*m)[i].value;
+        return out + "}";
+    }
     if (const auto* i = std::get_if<int64_t>(&v))
         return std::to_string(*i);
     if (const auto* r = std::get_if<double>(&v))
@@ -262,6 +269,7 @@ std::string expected_text(const param_def& def)
     case value_kind::boolean: return "expected true or false";
     case value_kind::string: return "expected string";
     case value_kind::string_list: return "expected a list of strings";
+    case value_kind::map: return "expected a map";
     case value_kind::choice: {
         std::string s = "expected one of: ";
         for (size_t i = 0; i < def.choices.size(); ++i)
@@ -307,6 +315,7 @@ const char* to_string(value_kind kind)
     case value_kind::string: return "string";
     case value_kind::choice: return "choice";
     case value_kind::string_list: return "string list";
+    case value_kind::map: return "map";
     }
     return "unknown";
 }
@@ -411,6 +420,13 @@ schema& schema::add_string_list(const std::string& key, std::vector<std::string>
 {
     param_def p{key, value_kind::string_list, "", 0, 0, {}, "", help};
     add(std::move(p), value(std::move(def)), 0, 0);
+    return *this;
+}
+
+schema& schema::add_map(const std::string& key, const std::string& help)
+{
+    param_def p{key, value_kind::map, "", 0, 0, {}, "", help};
+    add(std::move(p), value(std::vector<map_entry>{}), 0, 0);
     return *this;
 }
 
@@ -674,6 +690,31 @@ value config::parse_value(const param_def& def, size_t index, const YAML::Node& 
     };
     const bool marks = file != set_file;
 
+    if (def.kind == value_kind::map) {
+        if (node.IsNull())
+            return std::vector<map_entry>{};
+        if (!node.IsMap())
+            return fail(expected_text(def) + ", got " + describe(node), line);
+        std::vector<map_entry> entries;
+        for (const auto& pair : node) {
+            const int at = marks ? mark_line(pair.first.Mark()) : 0;
+            if (!pair.first.IsScalar() || pair.first.Scalar().empty())
+                return fail("map keys must be names, got " + describe(pair.first), at);
+            const std::string& k = pair.first.Scalar();
+            for (const auto& e : entries)
+                if (e.key == k)
+                    return fail("'" + k + "' given twice in the map", at);
+            YAML::Emitter flow;
+            flow.SetMapFormat(YAML::Flow);
+            flow.SetSeqFormat(YAML::Flow);
+            flow << pair.second;
+            if (pair.second.IsNull() || !flow.good())
+                return fail("'" + k + "' has no value", at);
+            entries.push_back({k, flow.c_str(), at});
+        }
+        return entries;
+    }
+
     if (def.kind == value_kind::string_list) {
         if (node.IsScalar())
             return std::vector<std::string>{node.Scalar()};
@@ -742,6 +783,7 @@ value config::parse_value(const param_def& def, size_t index, const YAML::Node& 
         return fail("'" + text + "' is not one of: " + allowed, line);
     }
     case value_kind::string_list:
+    case value_kind::map:
         break;
     }
     return fail("unsupported parameter kind", line);
@@ -874,6 +916,19 @@ std::vector<std::string> config::get_string_list(const std::string& key) const
     kind_mismatch(m_schema.m_params[i], "string list");
 }
 
+std::vector<map_entry> config::get_map(const std::string& key) const
+{
+    const size_t i = checked_index(key);
+    if (const auto* v = std::get_if<std::vector<map_entry>>(&m_values[i]))
+        return *v;
+    kind_mismatch(m_schema.m_params[i], "map");
+}
+
+std::string config::value_text(const std::string& key) const
+{
+    return format_value(m_values[checked_index(key)]);
+}
+
 std::string config::origin(const std::string& key) const
 {
     return m_origins[checked_index(key)];
@@ -896,6 +951,46 @@ struct yaml_tree {
         return children.back();
     }
 };
+
+// A map entry's flow YAML as JSON: plain scalars that read as numbers or booleans become those.
+nlohmann::json yaml_to_json(const YAML::Node& n)
+{
+    if (n.IsSequence()) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const auto& item : n)
+            a.push_back(yaml_to_json(item));
+        return a;
+    }
+    if (n.IsMap()) {
+        nlohmann::json m = nlohmann::json::object();
+        for (const auto& pair : n)
+            m[pair.first.Scalar()] = yaml_to_json(pair.second);
+        return m;
+    }
+    if (!n.IsScalar())
+        return nullptr;
+    const std::string& t = n.Scalar();
+    if (is_plain(n)) {
+        int64_t i = 0;
+        double r = 0;
+        if (parse_int(t, i) == number_parse::ok)
+            return i;
+        if (parse_real(t, r) == number_parse::ok)
+            return r;
+        if (t == "true" || t == "false")
+            return t == "true";
+    }
+    return t;
+}
+
+nlohmann::json flow_to_json(const std::string& text)
+{
+    try {
+        return yaml_to_json(YAML::Load(text));
+    } catch (const YAML::Exception&) {
+        return text;
+    }
+}
 
 }  // namespace
 
@@ -944,7 +1039,17 @@ nlohmann::json config::to_json() const
         nlohmann::json* node = &j;
         for (size_t p = 0; p + 1 < parts.size(); ++p)
             node = &(*node)[parts[p]];
-        std::visit([&](const auto& v) { (*node)[parts.back()] = v; }, m_values[i]);
+        std::visit([&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::vector<map_entry>>) {
+                nlohmann::json m = nlohmann::json::object();
+                for (const auto& e : v)
+                    m[e.key] = flow_to_json(e.value);
+                (*node)[parts.back()] = m;
+            } else {
+                (*node)[parts.back()] = v;
+            }
+        }, m_values[i]);
     }
     return j;
 }

@@ -21,9 +21,9 @@ class Node;
 
 namespace iovsim::cfg {
 
-enum class value_kind { integer, real, boolean, string, choice, string_list };
+enum class value_kind { integer, real, boolean, string, choice, string_list, map };
 
-// Name used in messages: "integer", "real", "boolean", "string", "choice", "string list".
+// Name used in messages: "integer", "real", "boolean", "string", "choice", "string list", "map".
 const char* to_string(value_kind kind);
 
 struct param_def {
@@ -36,9 +36,18 @@ struct param_def {
     std::string help;                 // one line; for cost primitives also where the value comes from
 };
 
+// One entry of a map parameter: a key the map's reader interprets (e.g. another parameter's key)
+// and its value as one line of flow YAML ("3", "[0, 1, 2]", "{from: 1, to: 64, factor: 2}").
+struct map_entry {
+    std::string key;
+    std::string value;
+    int line = 0;   // where the entry's key was written (1-based; 0 for --set and defaults)
+    bool operator==(const map_entry& o) const { return key == o.key && value == o.value; }
+};
+
 namespace detail {
 // Typed value of one parameter; the alternative matches the kind (choice holds a std::string).
-using value = std::variant<int64_t, double, bool, std::string, std::vector<std::string>>;
+using value = std::variant<int64_t, double, bool, std::string, std::vector<std::string>, std::vector<map_entry>>;
 }
 
 // Declaring the same key twice, a key that is also a section of another key, a malformed key,
@@ -56,6 +65,9 @@ public:
                        std::vector<std::string> choices, const std::string& help);
     schema& add_string_list(const std::string& key, std::vector<std::string> def,
                             const std::string& help);
+    // A map whose keys the program interprets itself (e.g. a sweep: parameter key -> values); its
+    // entries keep their order and lines, for errors that point at them. Empty by default.
+    schema& add_map(const std::string& key, const std::string& help);
 
     // A collection: parameters "<prefix>.<name>.<member>" for names the input chooses. The first
     // time a config meets a name (in a file, a --set, or config::instantiate), `members` declares
@@ -117,6 +129,9 @@ public:
     bool get_bool(const std::string& key) const;
     std::string get_string(const std::string& key) const; // string and choice
     std::vector<std::string> get_string_list(const std::string& key) const;
+    std::vector<map_entry> get_map(const std::string& key) const;
+    // The value as to_yaml() writes it (shortest exact form: "4", "0.5", "[a, b]").
+    std::string value_text(const std::string& key) const;
     std::string origin(const std::string& key) const;   // "file:line", "--set" or "default"
 
     // Declares collection `prefix`'s members for `name` at their defaults, if not yet declared.

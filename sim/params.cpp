@@ -4,6 +4,7 @@
 
 #include "os/core/cost_model.h"
 #include "sim/experiment.h"
+#include "sim/sweep.h"
 
 namespace iovsim::sim {
 
@@ -29,6 +30,7 @@ cfg::schema build()
     s.add_bool("experiment.pcap", true, "write the server link's frames to wire.pcap");
     s.add_string("experiment.reference", "results/reference/arrakis_table1.json",
                  "reference table to print beside the results (relative to the source tree); empty for none");
+    declare_sweep(s);
 
     // ---- The hosts ----
     s.add_int("platform.server.dram_mb", 256, 16, 3072, "MiB", "simulated DRAM of the server");

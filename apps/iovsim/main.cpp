@@ -59,7 +59,7 @@ int cmd_list()
 }
 
 int cmd_run(const std::string& config, const std::string& out, std::optional<uint64_t> seed,
-            const std::vector<std::string>& sets, unsigned jobs, bool quiet)
+            const std::vector<std::string>& sets, unsigned jobs, bool quiet, bool force)
 {
     cfg::config c(sim::parameters());
     try {
@@ -72,17 +72,28 @@ int cmd_run(const std::string& config, const std::string& out, std::optional<uin
     opt.out_dir = out;
     opt.jobs = jobs;
     opt.progress = !quiet && isatty(STDERR_FILENO);
+    opt.force = force;
+    std::string failed;
+    size_t reused = 0;
     try {
-        sim::run_experiment(c, opt);
+        sim::run_experiment(c, opt, &reused);
     } catch (const std::exception& e) {
-        std::cerr << "iovsim: " << e.what() << "\n";
-        return 1;
+        failed = e.what();
     }
-    if (!quiet) {
+    // The points that completed are reported even when others failed.
+    const bool any = fs::exists(fs::path(out) / "summary.json");
+    if (!quiet && any) {
         std::ifstream t(fs::path(out) / "table.md");
         std::cout << t.rdbuf();
-        std::cout << fmt::format("\nresults in {}/ (summary.json, table.md, effective-config.yaml{})\n", out,
+        std::cout << fmt::format("\nresults in {}/ (summary.json, table.md, points.csv, effective-config.yaml{}, points/)\n", out,
                                  c.get_bool("experiment.pcap") ? ", wire.pcap" : "");
+    }
+    if (!quiet && reused > 0)
+        std::cout << fmt::format("{} point{} taken from an earlier run (same config and binary; --force to redo)\n", reused,
+                                 reused == 1 ? "" : "s");
+    if (!failed.empty()) {
+        std::cerr << "iovsim: " << failed << "\n";
+        return 1;
     }
     return 0;
 }
@@ -94,11 +105,13 @@ int sc_main(int argc, char* argv[])
     CLI::App app{"iovsim: a full-system simulator of I/O virtualization hardware (SR-IOV NIC, IOMMU) and the\n"
                  "Arrakis operating system's control plane and dataplanes, beside a Linux-like kernel path."};
     app.require_subcommand(1);
-    app.footer("run options: CONFIG --out DIR [--seed N] [--set key=value]... [-j N] [--quiet]\n"
-               "  --out DIR        where summary.json, table.md, effective-config.yaml and wire.pcap go\n"
+    app.footer("run options: CONFIG --out DIR [--seed N] [--set key=value]... [-j N] [--force] [--quiet]\n"
+               "  --out DIR        where summary.json, table.md, points.csv, effective-config.yaml, wire.pcap\n"
+               "                   and points/<point>/ (each point's config and result) go\n"
                "  --seed N         root seed of every random stream (overrides experiment.seed)\n"
                "  --set key=value  override any parameter (see 'iovsim params'); repeatable\n"
-               "  -j N             columns simulated in parallel;  --quiet  print only errors\n"
+               "  -j N             points simulated in parallel;  --quiet  print only errors\n"
+               "  --force          simulate every point again, even those whose result matches config and binary\n"
                "Config errors (unknown key, wrong type, out of range) exit with code 2.");
 
     auto* run = app.add_subcommand("run", "run an experiment: one simulation per column, results in --out");
@@ -106,13 +119,14 @@ int sc_main(int argc, char* argv[])
     std::optional<uint64_t> seed;
     std::vector<std::string> sets;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
-    bool quiet = false;
+    bool quiet = false, force = false;
     run->add_option("config", config, "experiment file, e.g. configs/experiments/udp_echo_breakdown.yaml")->required();
     run->add_option("--out,-o", out, "directory for summary.json, table.md, effective-config.yaml and wire.pcap");
     run->add_option("--seed", seed, "root seed of the random streams (overrides experiment.seed)");
     run->add_option("--set", sets, "override any parameter: --set key=value (repeatable); see effective-config.yaml for keys");
-    run->add_option("-j,--jobs", jobs, "columns simulated in parallel (default: all cores)")->check(CLI::Range(1u, 4096u));
+    run->add_option("-j,--jobs", jobs, "points (columns, sweep values) simulated in parallel (default: all cores)")->check(CLI::Range(1u, 4096u));
     run->add_flag("--quiet,-q", quiet, "print nothing but errors");
+    run->add_flag("--force,-f", force, "simulate every point again (default: reuse results of the same config and binary)");
     run->footer("Config errors (unknown key, wrong type, out of range) exit with code 2; see 'iovsim params'.");
 
     auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
@@ -133,7 +147,7 @@ int sc_main(int argc, char* argv[])
     }
     sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
     if (*run)
-        return cmd_run(config, out, seed, sets, jobs, quiet);
+        return cmd_run(config, out, seed, sets, jobs, quiet, force);
     if (*list)
         return cmd_list();
     if (*params) {

@@ -160,8 +160,11 @@ breakdown_report breakdown_of(const cfg::config& experiment, const std::vector<c
     report.experiment = experiment.get_string("experiment.name");
     report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
     report.row_order = row_order;
-    for (const column_output& r : results)
+    for (const column_output& r : results) {
         report.columns.push_back(from_json(r.result));
+        if (!r.swept.empty())
+            report.columns.back().key = r.point_id;   // a column per point of a sweep
+    }
     return report;
 }
 
@@ -187,11 +190,8 @@ nlohmann::json write_report(const cfg::config& c, const std::vector<column_outpu
     if (c.get_bool("experiment.pcap")) {
         pcap_writer w((out / "wire.pcap").string());
         uint64_t t = 0;
-        for (const column_output& r : results) {
-            const fs::path p = out / ("wire-" + r.column + ".pcap");
-            t = append_pcap(w, p.string(), t) + 1'000'000;   // a millisecond between columns
-            fs::remove(p);
-        }
+        for (const column_output& r : results)
+            t = append_pcap(w, (fs::path(r.point_dir) / "wire.pcap").string(), t) + 1'000'000;   // a millisecond between columns
         w.close();
     }
     return summary;
@@ -209,7 +209,7 @@ experiment_kind udp_echo_breakdown_kind()
     };
     k.run = [](const cfg::config& c, const std::string& column, const column_context& ctx) {
         const std::string pcap_path =
-            c.get_bool("experiment.pcap") ? (fs::path(ctx.out_dir) / ("wire-" + column + ".pcap")).string() : "";
+            c.get_bool("experiment.pcap") ? (fs::path(ctx.point_dir) / "wire.pcap").string() : "";
         return to_json(run_column(c, column, pcap_path));
     };
     k.report = write_report;

@@ -38,32 +38,12 @@ void write_file(const fs::path& p, const std::string& text)
     out << text;
 }
 
-std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
-
-struct result {
-    int code = -1;
-    std::string out, err;
-};
+using result = iovsim::testing::command_result;
 
 // A scratch directory per test, removed afterwards; commands run with it as working directory.
 class cli : public iovsim::testing::binary_test {
 protected:
     cli() : binary_test("iovsim_cli") {}
-
-    // `iovsim <args>` with stdout and stderr captured.
-    result iovsim(const std::string& args)
-    {
-        const fs::path out = m_dir / "stdout.txt";
-        const fs::path err = m_dir / "stderr.txt";
-        const std::string cmd = "cd " + shell_quoted(m_dir.string()) + " && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " + shell_quoted(m_bin) +
-                                " " + args + " >" + shell_quoted(out.string()) + " 2>" + shell_quoted(err.string());
-        const int status = std::system(cmd.c_str());
-        result r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = read_file(out);
-        r.err = read_file(err);
-        return r;
-    }
 
     static std::string experiment_file()
     {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace iovsim::testing {
@@ -31,6 +32,12 @@ inline std::string read_file(const std::filesystem::path& p)
     return s.str();
 }
 
+// What a command printed and how it ended.
+struct command_result {
+    int code = -1;   // exit code; -1 when killed by a signal
+    std::string out, err;
+};
+
 // A test that runs the iovsim binary in a scratch directory of its own (named by `prefix`, the
 // test and the process), removed afterwards unless the test failed.
 class binary_test : public ::testing::Test {
@@ -52,6 +59,17 @@ protected:
     {
         if (!m_dir.empty() && !HasFailure())
             std::filesystem::remove_all(m_dir);
+    }
+
+    // `iovsim <args>` in the scratch directory, stdout and stderr captured.
+    command_result iovsim(const std::string& args)
+    {
+        const auto quoted = [](const std::string& s) { return "'" + s + "'"; };
+        const std::filesystem::path out = m_dir / "stdout.txt", err = m_dir / "stderr.txt";
+        const std::string cmd = "cd " + quoted(m_dir.string()) + " && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 " + quoted(m_bin) + " " +
+                                args + " >" + quoted(out.string()) + " 2>" + quoted(err.string());
+        const int status = std::system(cmd.c_str());
+        return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
     }
 
     std::string m_prefix;

@@ -695,6 +695,7 @@ TEST_F(config_test, yaml_round_trip_reproduces_every_value)
         case value_kind::string_list:
             EXPECT_EQ(back.get_string_list(p.key), c.get_string_list(p.key)) << p.key;
             break;
+        case value_kind::map: EXPECT_EQ(back.get_map(p.key), c.get_map(p.key)) << p.key; break;
         }
         EXPECT_NE(back.origin(p.key), "default") << p.key;   // every parameter is in the file
     }
@@ -781,4 +782,48 @@ TEST_F(config_test, collection_members_by_set_and_by_instantiate)
     EXPECT_EQ(c.get_string("columns.z.path"), "linux");
     c.instantiate("columns", "z", "experiment.columns");   // a second time changes nothing
     EXPECT_EQ(c.get_schema().params().size(), 1u + 2 * 2);   // requests, then x and z (y failed)
+}
+
+// A map parameter keeps its entries in order with their lines, writes itself back as a flow map
+// that loads to the same entries, and takes a flow map from --set.
+TEST_F(config_test, map_parameters)
+{
+    schema s = make_schema();
+    s.add_map("run.sweep", "parameter -> values");
+    config c(s);
+    EXPECT_TRUE(c.get_map("run.sweep").empty());
+    EXPECT_NE(c.to_yaml().find("sweep: {}"), std::string::npos);
+    c.load_file(write("m.yaml", "run:\n  sweep:\n    platform.cpu.cores: [1, 2, 4]\n"
+                                "    platform.dram.latency_ns: {from: 10, to: 40, step: 10}\n"));
+    const auto m = c.get_map("run.sweep");
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].key, "platform.cpu.cores");
+    EXPECT_EQ(m[0].value, "[1, 2, 4]");
+    EXPECT_EQ(m[0].line, 3);
+    EXPECT_EQ(m[1].key, "platform.dram.latency_ns");
+    EXPECT_EQ(m[1].value, "{from: 10, to: 40, step: 10}");
+    EXPECT_EQ(m[1].line, 4);
+    EXPECT_EQ(c.to_json()["run"]["sweep"]["platform.cpu.cores"], nlohmann::json::array({1, 2, 4}));
+    EXPECT_EQ(c.to_json()["run"]["sweep"]["platform.dram.latency_ns"]["step"], 10);
+
+    config back(s);
+    back.load_file(write("back.yaml", c.to_yaml()));
+    EXPECT_EQ(back.get_map("run.sweep"), m);
+    EXPECT_EQ(back.to_yaml(), c.to_yaml());
+
+    c.apply_override("run.sweep={seed: [1, 2]}");
+    ASSERT_EQ(c.get_map("run.sweep").size(), 1u);
+    EXPECT_EQ(c.get_map("run.sweep")[0].value, "[1, 2]");
+    EXPECT_EQ(c.value_text("run.sweep"), "{seed: [1, 2]}");
+    EXPECT_EQ(c.value_text("platform.cpu.freq_ghz"), "2.2");
+    EXPECT_THROW(c.get_string("run.sweep"), std::logic_error);
+
+    auto e = load_error(c, "run:\n  sweep: [a, b]\n");
+    EXPECT_EQ(e.key(), "run.sweep");
+    EXPECT_NE(e.reason().find("expected a map"), std::string::npos) << e.what();
+    e = load_error(c, "run:\n  sweep:\n    a: 1\n    a: 2\n");
+    EXPECT_EQ(e.line(), 4);
+    e = load_error(c, "run:\n  sweep:\n    a:\n");
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_NE(e.reason().find("no value"), std::string::npos) << e.what();
 }
