@@ -60,7 +60,7 @@ double read_number(const std::string& path, const std::string& where, const json
 
 reference_cell read_cell(const std::string& path, const std::string& where, const json& cell)
 {
-    check_keys(path, where, cell, {"mean", "pct"});
+    check_keys(path, where, cell, {"mean", "pct", "sigma"});
     reference_cell out;
     out.mean = read_number(path, where, cell, "mean", 1e9);
     if (cell.contains("pct"))
@@ -237,8 +237,11 @@ reference_table load_reference(const std::string& json_path)
         if (!column["rows"].is_object())
             schema_error(json_path, where + ".rows", "expected an object");
         auto& rows = table.rows[key];
-        for (const auto& [row, cell] : column["rows"].items())
+        for (const auto& [row, cell] : column["rows"].items()) {
             rows[row] = read_cell(json_path, where + ".rows." + row, cell);
+            if (cell.contains("sigma"))
+                table.row_sigma[key][row] = read_number(json_path, where + ".rows." + row, cell, "sigma", 1e9);
+        }
 
         const json& total = column["total"];
         const std::string total_where = where + ".total";

@@ -45,6 +45,8 @@ struct reference_table {
     std::map<std::string /*column*/, std::map<std::string /*row*/, reference_cell>> rows;
     std::map<std::string, reference_cell> totals;
     std::map<std::string, double> total_sigma;
+    // Rows whose own sigma the paper gives (a figure's error bar): column -> row -> us.
+    std::map<std::string, std::map<std::string, double>> row_sigma;
     // Columns whose total sigma the paper gives only as an upper bound ("<0.01").
     std::set<std::string> sigma_upper_bound;
 };

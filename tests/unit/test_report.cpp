@@ -384,6 +384,17 @@ TEST(report_markdown, real_reference_prints_upper_bound_sigma)
 
 // --- load_reference -------------------------------------------------------------------------------
 
+TEST(report_load_reference, figure_two_with_row_sigmas)
+{
+    const reference_table t = load_reference(std::string(IOVSIM_SOURCE_DIR) + "/results/reference/arrakis_fig2.json");
+    ASSERT_EQ(t.rows.size(), 8u);
+    EXPECT_EQ(t.rows.at("ext3_1k").at("write").mean, 5.99);
+    EXPECT_EQ(t.rows.at("btrfs_64").at("fsync").mean, 62.79);
+    EXPECT_EQ(t.row_sigma.at("ext4_1k").at("fsync"), 0.85);
+    EXPECT_EQ(t.row_sigma.at("ext4_1k").count("write"), 0u);
+    EXPECT_EQ(t.totals.at("ext2_64").mean, 3.52);
+}
+
 TEST(report_load_reference, real_table_one)
 {
     const reference_table t = load_reference(reference_path);
