@@ -5,6 +5,7 @@
 #include "os/core/cost_model.h"
 #include "sim/experiment.h"
 #include "sim/sweep.h"
+#include "sim/storage_testbed.h"
 
 namespace iovsim::sim {
 
@@ -75,6 +76,8 @@ cfg::schema build()
     s.add_int("platform.switch.buffer_kb", 1024, 1, 1 << 20, "KiB", "output buffer per port");
     // ---- Software cost primitives ----
     os::cost_model::declare(s);
+    // ---- Storage host ----
+    storage_testbed::declare(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

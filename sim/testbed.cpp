@@ -19,16 +19,17 @@ sc_time ns(double v) { return sc_time(v, SC_NS); }
 
 } // namespace
 
-host::host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
-           unsigned num_vfs, bool iommu_pass_through)
+models::dram_params dram_params_of(const cfg::config& c, uint64_t dram_bytes)
 {
     models::dram_params dp;
     dp.size_bytes = dram_bytes;
     dp.access_latency = ns(c.get_real("platform.dram.latency_ns"));
     dp.bandwidth_gbps = c.get_real("platform.dram.bandwidth_gbps");
-    mem = std::make_unique<models::dram>((name + "_dram").c_str(), dp);
-    rc = std::make_unique<models::root_complex>((name + "_rc").c_str(), dram_bytes);
+    return dp;
+}
 
+models::pcie_params pcie_params_of(const cfg::config& c)
+{
     models::pcie_params pp;
     pp.lane_gtps = c.get_real("platform.pcie.lane_gtps");
     pp.lanes = static_cast<unsigned>(c.get_int("platform.pcie.lanes"));
@@ -37,15 +38,27 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     pp.max_payload_bytes = static_cast<unsigned>(c.get_int("platform.pcie.max_payload_bytes"));
     pp.max_read_request_bytes = static_cast<unsigned>(c.get_int("platform.pcie.max_read_request_bytes"));
     pp.one_way_latency = ns(c.get_real("platform.pcie.one_way_ns"));
-    link = std::make_unique<models::pcie_link>((name + "_pcie").c_str(), pp);
+    return pp;
+}
 
+iommu::iommu_params iommu_params_of(const cfg::config& c, bool pass_through)
+{
     iommu::iommu_params ip;
     ip.translator.iotlb_entries = static_cast<unsigned>(c.get_int("platform.iommu.iotlb_entries"));
     ip.translator.context_cache_entries = static_cast<unsigned>(c.get_int("platform.iommu.context_cache_entries"));
     ip.translator.pde_cache_entries = static_cast<unsigned>(c.get_int("platform.iommu.pde_cache_entries"));
-    ip.translator.pass_through = iommu_pass_through;
+    ip.translator.pass_through = pass_through;
     ip.lookup_latency = ns(c.get_real("platform.iommu.lookup_ns"));
-    mmu = std::make_unique<iommu::iommu>((name + "_iommu").c_str(), ip);
+    return ip;
+}
+
+host::host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
+           unsigned num_vfs, bool iommu_pass_through)
+{
+    mem = std::make_unique<models::dram>((name + "_dram").c_str(), dram_params_of(c, dram_bytes));
+    rc = std::make_unique<models::root_complex>((name + "_rc").c_str(), dram_bytes);
+    link = std::make_unique<models::pcie_link>((name + "_pcie").c_str(), pcie_params_of(c));
+    mmu = std::make_unique<iommu::iommu>((name + "_iommu").c_str(), iommu_params_of(c, iommu_pass_through));
 
     nic::e10k_params np;
     np.num_vfs = num_vfs;

@@ -29,6 +29,11 @@
 
 namespace iovsim::sim {
 
+// The platform file's settings of the shared hardware pieces (every testbed builds hosts from them).
+models::dram_params dram_params_of(const cfg::config& c, uint64_t dram_bytes);
+models::pcie_params pcie_params_of(const cfg::config& c);
+iommu::iommu_params iommu_params_of(const cfg::config& c, bool pass_through);
+
 // One machine's hardware and its kernel's memory allocator.
 struct host {
     std::unique_ptr<models::dram> mem;

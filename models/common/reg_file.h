@@ -10,6 +10,10 @@
 
 namespace iovsim::models {
 
+// A 64-bit value written as two 32-bit registers (base address LO/HI pairs): one half replaced.
+constexpr uint64_t set_lo(uint64_t v, uint32_t lo) { return (v & ~0xFFFF'FFFFULL) | lo; }
+constexpr uint64_t set_hi(uint64_t v, uint32_t hi) { return (v & 0xFFFF'FFFFULL) | (static_cast<uint64_t>(hi) << 32); }
+
 enum class reg_access {
     rw,   // read/write
     ro,   // read-only: writes ignored (and counted)

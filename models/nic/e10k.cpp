@@ -90,27 +90,10 @@ void e10k_nic::raise_queue_irq(unsigned queue, bool tx)
         fn->irq->raise(vec);
 }
 
-// One DMA through the link. The payload object is reused: a b_transport never yields, and its
-// results are copied out before the engine waits, so no two DMAs ever share it at once.
 tlm::tlm_response_status e10k_nic::dma_transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data,
                                                  size_t len, sc_time& delay, sc_time& sender_busy)
 {
-    m_dma_ext.requester_id = rid;
-    m_dma_ext.sender_busy = SC_ZERO_TIME;
-    m_dma_ext.iommu_fault = false;
-    m_dma_trans.set_extension(&m_dma_ext);
-    m_dma_trans.set_command(cmd);
-    m_dma_trans.set_address(addr);
-    m_dma_trans.set_data_ptr(data);
-    m_dma_trans.set_data_length(static_cast<unsigned>(len));
-    m_dma_trans.set_streaming_width(static_cast<unsigned>(len));
-    m_dma_trans.set_byte_enable_ptr(nullptr);
-    m_dma_trans.set_dmi_allowed(false);
-    m_dma_trans.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    dma->b_transport(m_dma_trans, delay);
-    m_dma_trans.clear_extension(&m_dma_ext);
-    sender_busy = m_dma_ext.sender_busy;
-    return m_dma_trans.get_response_status();
+    return m_dma.transport(dma, cmd, rid, addr, data, len, delay, sender_busy);
 }
 
 bool e10k_nic::dma_read_issue(uint16_t rid, uint64_t addr, uint8_t* data, size_t len, sc_time& ready,

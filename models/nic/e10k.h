@@ -32,6 +32,7 @@
 #include "models/nic/ring.h"
 #include "models/nic/rx_classifier.h"
 #include "models/nic/tx_sched.h"
+#include "models/platform/dma_port.h"
 #include "models/platform/tlm_ext.h"
 
 namespace iovsim::nic {
@@ -258,8 +259,7 @@ private:
     tx_scheduler m_tx_sched;                              // arbitration and rate limiters
     uint32_t m_rttdqsel = 0;                              // RTTDQSEL: the queue or pool selected
     register_ids m_id{};
-    tlm::tlm_generic_payload m_dma_trans;                 // reused by every DMA (see dma_transport)
-    models::pcie_ext m_dma_ext;
+    models::dma_port m_dma;                               // reused by every DMA
     std::vector<uint8_t> m_desc_scratch;                  // descriptor fetch buffer
     engine_clock m_rx_clk, m_tx_clk;                      // the RX and TX fetch threads' clocks
     sc_core::sc_time m_setup_time, m_parse_time;          // dma_setup_cycles and rx_parse_cycles in time

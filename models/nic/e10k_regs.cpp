@@ -9,15 +9,10 @@
 using namespace sc_core;
 using iovsim::models::reg_access;
 using iovsim::models::reg_file;
+using iovsim::models::set_hi;
+using iovsim::models::set_lo;
 
 namespace iovsim::nic {
-namespace {
-
-uint64_t set_lo(uint64_t v, uint32_t lo) { return (v & ~0xFFFF'FFFFULL) | lo; }
-uint64_t set_hi(uint64_t v, uint32_t hi) { return (v & 0xFFFF'FFFFULL) | (static_cast<uint64_t>(hi) << 32); }
-
-} // namespace
-
 void e10k_nic::add_rx_queue_registers(reg_file& regs, uint32_t base, unsigned first, unsigned count)
 {
     using namespace e10k;

@@ -130,6 +130,21 @@ void dram::unwatch(unsigned id)
         m_watches[id].ev = nullptr;
 }
 
+void dram::announce_store(uint64_t base, uint64_t len, const sc_time& when)
+{
+    const sc_time at = std::max(when, sc_time_stamp());
+    bool any = false;
+    for (const watch_range& r : m_watches) {
+        if (r.ev && base < r.base + r.len && r.base < base + len) {
+            m_notify.push_back({at, r.ev});
+            std::push_heap(m_notify.begin(), m_notify.end(), std::greater<notification>{});
+            any = true;
+        }
+    }
+    if (any)
+        m_apply_event.notify(m_notify.front().when - sc_time_stamp());
+}
+
 void dram::catch_up()
 {
     const sc_time now = sc_time_stamp();

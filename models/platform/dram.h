@@ -50,6 +50,10 @@ public:
     // the memory it polls (a descriptor ring), not on every write. Returns the watch's id.
     unsigned watch(uint64_t base, uint64_t len, sc_core::sc_event& ev);
     void unwatch(unsigned id);
+    // A core's store to [base, base+len) that another core may be polling (cache coherence: the
+    // poller's copy of the line is invalidated and its next load misses): wakes the watches on that
+    // range at `when` (absolute; now if earlier). The bytes are already in memory (cores use DMI).
+    void announce_store(uint64_t base, uint64_t len, const sc_core::sc_time& when);
 
     uint64_t bytes_read() const { return m_bytes_read; }
     uint64_t bytes_written() const { return m_bytes_written; }

@@ -34,8 +34,9 @@ void root_complex::attach_core(unsigned apic_id, irq_sink& sink)
     m_cores[apic_id] = &sink;
 }
 
-void root_complex::cpu_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
+void root_complex::cpu_b_transport(int core, tlm::tlm_generic_payload& trans, sc_time& delay)
 {
+    (void)core;   // cores share the path to the devices
     const uint64_t addr = trans.get_address();
     for (const window& w : m_windows) {
         if (addr >= w.base && addr - w.base < w.size) {

@@ -12,6 +12,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
@@ -27,7 +28,7 @@ public:
 
 class root_complex : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<root_complex> cpu_target;       // MMIO from cores
+    tlm_utils::multi_passthrough_target_socket<root_complex> cpu_target;   // MMIO from cores (any number)
     tlm_utils::multi_passthrough_initiator_socket<root_complex> mmio_init;  // to device links, chipset
     tlm_utils::simple_target_socket<root_complex> dma_target;       // upstream, after the IOMMU
     tlm_utils::simple_initiator_socket<root_complex> mem_init;      // to DRAM
@@ -47,7 +48,7 @@ private:
         unsigned port;
         std::string what;
     };
-    void cpu_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    void cpu_b_transport(int core, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
     uint64_t m_dram_bytes;

@@ -18,6 +18,7 @@ enum class category : uint8_t {
     app,
     fs,         // VFS, file system, journal (os/linux/fs)
     block_io,   // block layer, storage driver, storage dataplane
+    vsic,       // the emulated VSIC core's work for a storage request
     idle,
     poll,
     count_
@@ -28,7 +29,7 @@ constexpr const char* to_string(category c)
 {
     constexpr std::array<const char*, category_count> names = {
         "net_stack_in", "net_stack_out", "scheduler", "copy_in", "copy_out",
-        "kernel_return", "syscall", "app", "fs", "block_io", "idle", "poll"};
+        "kernel_return", "syscall", "app", "fs", "block_io", "vsic", "idle", "poll"};
     return names[static_cast<unsigned>(c)];
 }
 

@@ -43,6 +43,8 @@ const scalar_def scalars[] = {
      "CRC-32C with the SSE4.2 crc32 instruction: 8 bytes per 3-cycle latency (Intel SNB optimization manual, CRC32 r64 latency 3)"},
     {"cpu.cold_after_idle_ns", &cost_model::cold_after_idle_ns, 2000, 0, 1e9, "ns",
      "idle longer than this: the idle path and C-state entry evict the process-context working set (model assumption, calibrated to the paper's +0.6 us)"},
+    {"mem.c2c_line_ns", &cost_model::c2c_line_ns, 60, 0, 1000, "ns",
+     "load of a line modified in another core's private cache, same socket (snoop and transfer through the LLC): ~50-70 ns on SNB-EP (Molka et al. 2014; estimate)"},
 };
 
 struct prim_def {
@@ -101,6 +103,13 @@ const prim_def prims[] = {
     {"arrakis.eth_tx", &cost_model::a_eth_tx, 10, 0, "user stack: Ethernet header from the ARP cache"},
     {"arrakis.tx_desc", &cost_model::a_tx_desc, 20, 0, "VF driver: write a transmit descriptor"},
     {"arrakis.tx_clean", &cost_model::a_tx_clean, 10, 0, "VF driver: reclaim a sent buffer (the DD line is charged as a DMA'd line)"},
+    // Storage (estimates: instruction counts of the code paths at ~1 instruction per cycle; no
+    // paper's figure is used).
+    {"storage.blk_submit", &cost_model::s_blk_submit, 80, 1, "block queue: build a 64-byte command in the submission ring, advance the tail (~80 instructions; estimate)"},
+    {"storage.blk_complete", &cost_model::s_blk_complete, 50, 1, "block queue: decode one completion, check phase and status, advance the head (~50 instructions; estimate; the line itself is charged by where it comes from)"},
+    {"vsic.poll", &cost_model::s_vsic_poll, 60, 0, "emulated VSIC core: one pass over the enabled VSICs' doorbells and the controller's completion ring finding nothing (estimate)"},
+    {"vsic.command", &cost_model::s_vsic_command, 350, 2, "emulated VSIC core, per command: decode, VSA table lookup, bounds and rights check, LBA translation, physical command built, outstanding-command table entry (~350 instructions; estimate)"},
+    {"vsic.complete", &cost_model::s_vsic_complete, 200, 1, "emulated VSIC core, per completion: match the controller's completion to the VSIC command, write the VSIC's completion, free the entry (~200 instructions; estimate)"},
     {"app.echo", &cost_model::app_echo, 20, 0, "UDP echo server: loop and reply setup"},
     // Linux 3.8 storage path. "Calibrated": cycles chosen so that write() and fsync() on the four
     // file systems over the RAM-disk controller reproduce Arrakis Fig. 2 per operation, the device

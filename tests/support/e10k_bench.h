@@ -44,20 +44,7 @@ struct bump_pages : testing::bump_pages {
 };
 
 
-struct fake_irq : irq_sink {
-    std::vector<std::pair<unsigned, sc_time>> got;   // vector, arrival time
-    void deliver_irq(unsigned vector, const sc_time& delay) override
-    {
-        got.emplace_back(vector, sc_time_stamp() + delay);
-    }
-    size_t count(unsigned vector) const
-    {
-        size_t n = 0;
-        for (const auto& g : got)
-            n += g.first == vector;
-        return n;
-    }
-};
+using testing::fake_irq;
 
 // The far end of the cable: records what arrives, sends what the test gives it.
 struct peer_end : models::net::eth_endpoint {
@@ -118,7 +105,7 @@ constexpr unsigned num_vfs = 4;
 constexpr unsigned pf_pool = num_vfs;        // VT_CTL.DEF_PL: the PF's pool after the VFs'
 const sc_time propagation = ns(5);
 
-struct nic_bench {
+struct nic_bench : testing::driver_thread {
     dram mem;
     root_complex rc;
     pcie_link link;
@@ -131,7 +118,6 @@ struct nic_bench {
     fake_irq core0;
     dram_phys_mem phys{mem};
     bump_pages pages;
-    std::function<void()> body;
 
     static dram_params dram_p()
     {
@@ -167,31 +153,10 @@ struct nic_bench {
         wire.connect(nic, peer);
         nic.attach(wire, 0);
     }
-    void run(std::function<void()> f)
-    {
-        body = std::move(f);
-        sc_spawn([this] { body(); }, "test_driver");
-        sc_start();
-    }
-
-    // ---- MMIO, as a core does it: waits for reads and for posted writes to reach the device.
-    tlm::tlm_response_status raw(tlm::tlm_command cmd, uint64_t addr, uint32_t& v)
-    {
-        sc_time d = SC_ZERO_TIME;
-        const auto st = cpu.access(cmd, addr, &v, 4, d);
-        wait(d);
-        return st;
-    }
-    uint32_t rd(uint64_t addr)
-    {
-        uint32_t v = 0;
-        EXPECT_EQ(raw(tlm::TLM_READ_COMMAND, addr, v), tlm::TLM_OK_RESPONSE) << std::hex << addr;
-        return v;
-    }
-    void wr(uint64_t addr, uint32_t v)
-    {
-        EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, addr, v), tlm::TLM_OK_RESPONSE) << std::hex << addr;
-    }
+    // ---- MMIO, as a core does it (tests/support/model_bench.h).
+    tlm::tlm_response_status raw(tlm::tlm_command cmd, uint64_t addr, uint32_t& v) { return cpu.raw(cmd, addr, v); }
+    uint32_t rd(uint64_t addr) { return cpu.rd(addr); }
+    void wr(uint64_t addr, uint32_t v) { cpu.wr(addr, v); }
     uint32_t pf_rd(uint32_t off) { return rd(nic_pf_bar0 + off); }
     void pf_wr(uint32_t off, uint32_t v) { wr(nic_pf_bar0 + off, v); }
     static uint64_t vf_bar(unsigned vf) { return nic_vf_bar_base + vf * nic_vf_bar_stride; }

@@ -4,12 +4,17 @@
 // the test.
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include <gtest/gtest.h>
+
 #include "models/platform/dram.h"
+#include "models/platform/root_complex.h"
 #include "models/platform/tlm_ext.h"
 #include "os/kernel/io_page_tables.h"
 
@@ -39,7 +44,61 @@ struct master : sc_core::sc_module {
             t.clear_extension(ext);
         return t.get_response_status();
     }
+
+    // 32-bit MMIO as a core does it: waits for reads and for posted writes to reach the device.
+    tlm::tlm_response_status raw(tlm::tlm_command cmd, uint64_t addr, uint32_t& v)
+    {
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        const auto st = access(cmd, addr, &v, 4, d);
+        sc_core::wait(d);
+        return st;
+    }
+    // Reads and writes that must succeed (a failure is a test failure).
+    uint32_t rd(uint64_t addr)
+    {
+        uint32_t v = 0;
+        EXPECT_EQ(raw(tlm::TLM_READ_COMMAND, addr, v), tlm::TLM_OK_RESPONSE) << std::hex << addr;
+        return v;
+    }
+    void wr(uint64_t addr, uint32_t v)
+    {
+        EXPECT_EQ(raw(tlm::TLM_WRITE_COMMAND, addr, v), tlm::TLM_OK_RESPONSE) << std::hex << addr;
+    }
 };
+
+// The test's driver: runs `f` as a thread of its own and the simulation until nothing is left to do.
+struct driver_thread {
+    std::function<void()> body;
+    void run(std::function<void()> f)
+    {
+        body = std::move(f);
+        sc_core::sc_spawn([this] { body(); }, "test_driver");
+        sc_core::sc_start();
+    }
+};
+
+// A core's interrupt controller that records what arrives: (vector, arrival time).
+struct fake_irq : models::irq_sink {
+    std::vector<std::pair<unsigned, sc_core::sc_time>> got;
+    void deliver_irq(unsigned vector, const sc_core::sc_time& delay) override
+    {
+        got.emplace_back(vector, sc_core::sc_time_stamp() + delay);
+    }
+    size_t count(unsigned vector) const
+    {
+        size_t n = 0;
+        for (const auto& g : got)
+            n += g.first == vector;
+        return n;
+    }
+};
+
+// Bytes of a recognizable pattern, different for each seed.
+inline void fill_pattern(uint8_t* p, size_t len, uint8_t seed)
+{
+    for (size_t i = 0; i < len; ++i)
+        p[i] = static_cast<uint8_t>(seed + 13 * i);
+}
 
 // The kernel's view of physical memory: the DRAM model's host bytes (as cores see them).
 struct dram_phys_mem : os::kernel::phys_mem {

@@ -1,0 +1,284 @@
+// The storage host (sim/storage_testbed) with its software: the kernel's setup of the controller and
+// of VSICs (os/kernel/vsic_setup), the block queue (os/dev/blk_queue) polling or taking interrupts,
+// the emulated VSIC on a dedicated core (os/kernel/vsic_emulator) and the hardware VSIC, on the
+// platform file's parameters. What each checks: data round trips, completion statuses, where
+// faults stop, who was charged, and that a run's simulated times are what the model's parts add up
+// to where that is simple to state.
+#include <gtest/gtest.h>
+
+#include "tests/support/model_bench.h"
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "models/platform/address_map.h"
+#include "os/dev/blk_queue.h"
+#include "os/kernel/iommu_driver.h"
+#include "os/kernel/vsic_emulator.h"
+#include "os/kernel/vsic_setup.h"
+#include "sim/experiment.h"
+#include "sim/params.h"
+#include "sim/storage_testbed.h"
+
+using namespace sc_core;
+using namespace iovsim;
+namespace reg = iovsim::storage::reg;
+namespace fs = std::filesystem;
+using os::category;
+using os::dev::blk_completion;
+using os::dev::blk_op;
+using os::dev::blk_request;
+
+namespace {
+
+cfg::config platform(const std::vector<std::string>& sets)
+{
+    cfg::config c(sim::parameters());
+    c.load_file((fs::path(sim::source_dir()) / "configs" / "platforms" / "arrakis_e5_2430.yaml").string());
+    for (const std::string& s : sets)
+        c.apply_override(s);
+    return c;
+}
+
+// The kernel's part on core 0 and, for emulated VSICs, the emulating core on core 1.
+struct host {
+    cfg::config cfg;
+    sim::storage_testbed tb;
+    std::unique_ptr<os::kernel::iommu_driver> iommu;
+    std::unique_ptr<os::kernel::vsic_setup> setup;
+    std::unique_ptr<os::kernel::vsic_emulator> emu;
+    uint64_t emu_base = 0;
+
+    explicit host(const std::vector<std::string>& sets) : cfg(platform(sets)), tb(cfg, 2) {}
+
+    void boot()
+    {
+        os::cpu_core& core = tb.core(0);
+        iommu = std::make_unique<os::kernel::iommu_driver>(core, tb.pages(), 4);
+        os::kernel::vsic_layout layout;
+        layout.emulated = tb.mode() == sim::vsic_mode::emulated;
+        if (layout.emulated)
+            layout.emulated_base = tb.pages().alloc(os::kernel::vsic_layout::emulated_bytes);
+        emu_base = layout.emulated_base;
+        setup = std::make_unique<os::kernel::vsic_setup>(core, tb.pages(), *iommu, layout, 8);
+        setup->boot(category::scheduler);
+        if (!layout.emulated)
+            return;
+        os::kernel::vsic_emulator_params ep;
+        ep.window_pa = layout.emulated_base;
+        ep.max_vsics = 8;
+        ep.pf_queue = 1;
+        ep.entries = 64;
+        ep.sq_pa = tb.pages().alloc(ep.entries * storage::sqe_bytes);
+        ep.cq_pa = tb.pages().alloc(ep.entries * storage::cqe_bytes);
+        setup->map_for_pf(ep.sq_pa, ep.entries * storage::sqe_bytes);
+        setup->map_for_pf(ep.cq_pa, ep.entries * storage::cqe_bytes);
+        emu = std::make_unique<os::kernel::vsic_emulator>(tb.core(1), ep);
+        tb.spawn(1, "vsic_core", [this] { emu->run(); });
+    }
+
+    // A queue over `regs` with its rings at the start of [region, ...).
+    std::unique_ptr<os::dev::blk_queue> queue(os::dev::blk_regs regs, unsigned qid, uint64_t region,
+                                              os::dev::blk_wait wait = os::dev::blk_wait::poll)
+    {
+        os::dev::blk_queue_params p;
+        p.qid = qid;
+        p.entries = 16;
+        p.sq_pa = region;
+        p.cq_pa = region + 0x1000;
+        p.wait = wait;
+        p.irq_vector = 50;
+        p.completion_line = regs.in_memory ? os::dev::blk_line_source::remote_core : os::dev::blk_line_source::dram;
+        return std::make_unique<os::dev::blk_queue>(regs, p);
+    }
+
+    // Submits one request and waits for its completion; returns its status and the latency.
+    static uint16_t round_trip(os::cpu_core& core, os::dev::blk_queue& q, const blk_request& r, double* latency_ns = nullptr)
+    {
+        const sc_time t0 = core.local_time();
+        EXPECT_TRUE(q.submit(category::storage, r));
+        std::vector<blk_completion> out;
+        while (out.empty()) {
+            q.wait(category::poll);
+            q.reap(category::storage, out, 8);
+        }
+        if (latency_ns)
+            *latency_ns = (core.local_time() - t0).to_seconds() * 1e9;
+        EXPECT_EQ(out.size(), 1u);
+        EXPECT_EQ(out[0].cid, r.cid);
+        return out[0].status;
+    }
+};
+
+blk_request req(blk_op op, uint16_t cid, uint32_t nsid, uint64_t lba, uint32_t blocks, uint64_t iova)
+{
+    blk_request r;
+    r.op = op;
+    r.cid = cid;
+    r.nsid = nsid;
+    r.lba = lba;
+    r.blocks = blocks;
+    r.iova = iova;
+    return r;
+}
+
+void fill(os::cpu_core& core, uint64_t pa, size_t len, uint8_t seed)
+{
+    iovsim::testing::fill_pattern(core.mem(pa, len), len, seed);
+}
+
+// The kernel drives a queue pair of the physical controller: a 1 KB write, its read back, a write
+// beyond the device, a flush. The write takes the device's write time plus the host interface.
+TEST(StorageHost, DirectQueueRoundTrips)
+{
+    host h({"platform.storage.device=raid"});
+    bool done = false;
+    h.tb.spawn(0, "kernel", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const uint64_t region = h.tb.pages().alloc(0x10000);
+        h.setup->map_for_pf(region, 0x10000);
+        auto q = h.queue({&core, models::storage_pf_bar0, false}, 0, region);
+        q->init(category::scheduler);
+        const uint64_t buf = region + 0x4000;
+        fill(core, buf, 1024, 1);
+        double write_ns = 0;
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, storage::pf_nsid, 64, 2, buf), &write_ns), 0);
+        // The device's 23.5 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
+        // data and completion crossing the link (0.2 us each way) and the IOMMU's first walks.
+        EXPECT_GT(write_ns, 23'500 + 100 + 416 + 4 * 200);
+        EXPECT_LT(write_ns, 27'500);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 2, storage::pf_nsid, 64, 2, buf + 0x1000)), 0);
+        EXPECT_EQ(0, std::memcmp(core.mem(buf, 1024), core.mem(buf + 0x1000, 1024), 1024));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, storage::pf_nsid, ~0ULL >> 20, 2, buf)),
+                  static_cast<uint16_t>(storage::status::lba_out_of_range));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::flush, 4, storage::pf_nsid, 0, 0, 0)), 0);
+        // The driver's work is the request's.
+        const os::request_id id = core.open_request();
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 5, storage::pf_nsid, 64, 1, buf)), 0);
+        EXPECT_GT(h.tb.accounting(0).of(id)[static_cast<unsigned>(category::storage)], 0.0);
+        done = true;
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_EQ(h.tb.controller().stats().writes, 1u);
+    EXPECT_EQ(h.tb.controller().stats().bounds_errors, 1u);
+}
+
+// Interrupt-driven: the task blocks, the MSI-X vector arrives at the core, the handler wakes it.
+TEST(StorageHost, InterruptWakesTheWaiter)
+{
+    host h({"platform.storage.device=ramdisk"});
+    bool done = false;
+    h.tb.spawn(0, "kernel", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const uint64_t region = h.tb.pages().alloc(0x10000);
+        h.setup->map_for_pf(region, 0x10000);
+        auto q = h.queue({&core, models::storage_pf_bar0, false}, 2, region, os::dev::blk_wait::interrupt);
+        unsigned irqs = 0;
+        core.set_irq_handler([&](unsigned v) {
+            EXPECT_EQ(v, 50u);
+            ++irqs;
+            q->interrupt();
+        });
+        q->init(category::scheduler);
+        for (uint16_t i = 0; i < 5; ++i)
+            EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, i, storage::pf_nsid, 8 * i, 8, region + 0x4000)), 0);
+        EXPECT_EQ(irqs, 5u);
+        EXPECT_GE(core.interrupts_taken(), 5u);
+        done = true;
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+}
+
+// An application on an emulated VSIC: the emulating core checks and forwards; bounds, rights and
+// the DMA window are enforced there; the core's work is charged per command to `vsic`.
+TEST(StorageHost, EmulatedVsicForwardsAndChecks)
+{
+    host h({"platform.storage.vsic_mode=emulated", "platform.storage.device=ramdisk"});
+    bool done = false;
+    uint64_t written = 0;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        EXPECT_TRUE(g.emulated);
+        h.setup->map_vsa(category::scheduler, g.vsic, 0, 42, 10000, 128, true, true);
+        h.setup->map_vsa(category::scheduler, g.vsic, 1, 43, 20000, 16, true, false);
+        auto q = h.queue(g.regs, 0, g.region_pa);
+        q->init(category::scheduler);
+        const uint64_t buf = g.region_pa + 0x4000;
+        written = buf;
+        fill(core, buf, 1024, 7);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, 42, 4, 2, buf)), 0);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 2, 42, 4, 2, buf + 0x1000)), 0);
+        EXPECT_EQ(0, std::memcmp(core.mem(buf, 1024), core.mem(buf + 0x1000, 1024), 1024));
+        using storage::status;
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, 42, 127, 2, buf)), static_cast<uint16_t>(status::lba_out_of_range));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 4, 43, 0, 1, buf)), static_cast<uint16_t>(status::access_denied));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 5, 44, 0, 1, buf)), static_cast<uint16_t>(status::invalid_namespace));
+        // A buffer outside the application's DMA window (the kernel's memory): refused, nothing moved.
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 6, 42, 4, 2, 0x2000)),
+                  static_cast<uint16_t>(status::data_transfer_error));
+        done = true;
+        h.emu->stop();
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    // Two commands reached the controller, at the VSA's physical blocks.
+    EXPECT_EQ(h.tb.controller().stats().writes, 1u);
+    EXPECT_EQ(h.tb.controller().stats().reads, 1u);
+    std::vector<uint8_t> img(1024);
+    h.tb.controller().durable().read(10004, 2, img.data());
+    EXPECT_EQ(0, std::memcmp(img.data(), h.tb.core(0).mem(written, 1024), 1024));
+    EXPECT_EQ(h.emu->stats().commands, 2u);
+    EXPECT_EQ(h.emu->stats().refused, 4u);
+    EXPECT_EQ(h.emu->stats().completions, 6u);
+    // Every command was a request of the emulating core, and its work is in `vsic`.
+    const os::accounting& a = h.tb.accounting(1);
+    ASSERT_EQ(a.requests(), 6u);
+    for (os::request_id id = 1; id <= a.requests(); ++id) {
+        EXPECT_TRUE(a.closed(id));
+        EXPECT_GT(a.of(id)[static_cast<unsigned>(category::vsic)], 0.0);
+    }
+}
+
+// A hardware VSIC: its DMA runs in the application's IOMMU domain, so a buffer outside the
+// application's memory faults in the IOMMU and fails that command alone.
+TEST(StorageHost, HardwareVsicDmaFaultFailsOneCommand)
+{
+    host h({"platform.storage.vsic_mode=hardware", "platform.storage.device=ramdisk"});
+    bool done = false;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        EXPECT_FALSE(g.emulated);
+        h.setup->map_vsa(category::scheduler, g.vsic, 2, 9, 500, 64, true, true);
+        auto q = h.queue(g.regs, 0, g.region_pa);
+        q->init(category::scheduler);
+        const uint64_t buf = g.region_pa + 0x4000;
+        fill(core, buf, 512, 3);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, 9, 0, 1, buf)), 0);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 2, 9, 0, 1, g.region_pa + 0x20000)),
+                  static_cast<uint16_t>(storage::status::data_transfer_error));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 3, 9, 0, 1, buf + 0x1000)), 0);
+        EXPECT_EQ(0, std::memcmp(core.mem(buf, 512), core.mem(buf + 0x1000, 512), 512));
+        EXPECT_EQ(q->in_flight(), 0u);
+        done = true;
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_EQ(h.tb.mmu().blocked(), 1u);
+    EXPECT_EQ(h.tb.controller().stats().dma_errors, 1u);
+}
+
+} // namespace
