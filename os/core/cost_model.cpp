@@ -103,10 +103,8 @@ const prim_def prims[] = {
     {"arrakis.eth_tx", &cost_model::a_eth_tx, 10, 0, "user stack: Ethernet header from the ARP cache"},
     {"arrakis.tx_desc", &cost_model::a_tx_desc, 20, 0, "VF driver: write a transmit descriptor"},
     {"arrakis.tx_clean", &cost_model::a_tx_clean, 10, 0, "VF driver: reclaim a sent buffer (the DD line is charged as a DMA'd line)"},
-    // Storage (estimates: instruction counts of the code paths at ~1 instruction per cycle; no
-    // paper's figure is used).
-    {"storage.blk_submit", &cost_model::s_blk_submit, 80, 1, "block queue: build a 64-byte command in the submission ring, advance the tail (~80 instructions; estimate)"},
-    {"storage.blk_complete", &cost_model::s_blk_complete, 50, 1, "block queue: decode one completion, check phase and status, advance the head (~50 instructions; estimate; the line itself is charged by where it comes from)"},
+    // The emulated VSIC core (estimates: instruction counts of the code paths at ~1 instruction per
+    // cycle; no paper's figure is used).
     {"vsic.poll", &cost_model::s_vsic_poll, 60, 0, "emulated VSIC core: one pass over the enabled VSICs' doorbells and the controller's completion ring finding nothing (estimate)"},
     {"vsic.command", &cost_model::s_vsic_command, 350, 2, "emulated VSIC core, per command: decode, VSA table lookup, bounds and rights check, LBA translation, physical command built, outstanding-command table entry (~350 instructions; estimate)"},
     {"vsic.complete", &cost_model::s_vsic_complete, 200, 1, "emulated VSIC core, per completion: match the controller's completion to the VSIC command, write the VSIC's completion, free the entry (~200 instructions; estimate)"},

@@ -54,8 +54,8 @@ struct cost_model {
     primitive a_poll_empty, a_rx_desc, a_rx_refill, a_eth_rx, a_ip_rx, a_udp_rx, a_posix_recv,
         a_posix_send, a_native_recv, a_native_send, a_udp_tx, a_ip_tx, a_eth_tx, a_tx_desc,
         a_tx_clean;
-    // Storage: the block-queue driver (os/dev/blk_queue) and the emulated VSIC core
-    primitive s_blk_submit, s_blk_complete, s_vsic_poll, s_vsic_command, s_vsic_complete;
+    // The emulated VSIC core (os/kernel/vsic_emulator)
+    primitive s_vsic_poll, s_vsic_command, s_vsic_complete;
     // Applications
     primitive app_echo;
     // Linux-like storage path: VFS and file systems (os/linux/fs), block layer and driver

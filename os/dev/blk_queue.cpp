@@ -89,7 +89,7 @@ bool blk_queue::submit(category c, const blk_request& r)
     s.slba = r.lba;
     s.nlb = r.blocks;
     s.encode(m_sq + uint64_t(m_sq_tail) * storage::sqe_bytes);
-    m_regs.core->run(c, m_regs.core->costs().s_blk_submit);
+    m_regs.core->run(c, m_p.submit_cost ? *m_p.submit_cost : m_regs.core->costs().a_blk_submit);
     m_sq_tail = (m_sq_tail + 1) % m_p.entries;
     ++m_in_flight;
     m_regs.write(c, reg::sq_tail_doorbell(m_p.qid), m_sq_tail);
@@ -124,7 +124,7 @@ size_t blk_queue::reap(category c, std::vector<blk_completion>& out, size_t max)
             }
         }
         const cqe e = cqe::decode(m_cq + uint64_t(m_cq_head) * storage::cqe_bytes);
-        core.run(c, core.costs().s_blk_complete);
+        core.run(c, m_p.reap_cost ? *m_p.reap_cost : core.costs().a_blk_reap);
         out.push_back({e.cid, static_cast<uint16_t>(e.code)});
         m_sq_head = e.sq_head % m_p.entries;
         m_cq_head = (m_cq_head + 1) % m_p.entries;

@@ -62,6 +62,11 @@ struct blk_queue_params {
     unsigned apic_id = 0;           // interrupt: the core it goes to, and its vector there
     unsigned irq_vector = 0;
     blk_line_source completion_line = blk_line_source::dram;
+    // What the driver's own work per command costs; null: the lean user-level driver's
+    // (arrakis.blk_submit, arrakis.blk_reap). A path whose layer above already prices the driver
+    // (Linux's block layer) passes its own.
+    const primitive* submit_cost = nullptr;
+    const primitive* reap_cost = nullptr;
 };
 
 class blk_queue {

@@ -105,6 +105,13 @@ void vsic_setup::unmap_vsa(category c, unsigned vsic, unsigned slot)
     m_used[vsic][slot] = false;
 }
 
+void vsic_setup::program(category c, unsigned vsic, unsigned slot, const vsa_slot& s)
+{
+    if (!s.valid)
+        return unmap_vsa(c, vsic, slot);
+    map_vsa(c, vsic, slot, static_cast<uint16_t>(slot), s.base_lba, s.blocks, true, s.writable);
+}
+
 int vsic_setup::free_slot(unsigned vsic) const
 {
     if (vsic >= m_next_vsic)

@@ -98,11 +98,11 @@ struct host {
     static uint16_t round_trip(os::cpu_core& core, os::dev::blk_queue& q, const blk_request& r, double* latency_ns = nullptr)
     {
         const sc_time t0 = core.local_time();
-        EXPECT_TRUE(q.submit(category::storage, r));
+        EXPECT_TRUE(q.submit(category::block_io, r));
         std::vector<blk_completion> out;
         while (out.empty()) {
             q.wait(category::poll);
-            q.reap(category::storage, out, 8);
+            q.reap(category::block_io, out, 8);
         }
         if (latency_ns)
             *latency_ns = (core.local_time() - t0).to_seconds() * 1e9;
@@ -158,7 +158,7 @@ TEST(StorageHost, DirectQueueRoundTrips)
         // The driver's work is the request's.
         const os::request_id id = core.open_request();
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 5, storage::pf_nsid, 64, 1, buf)), 0);
-        EXPECT_GT(h.tb.accounting(0).of(id)[static_cast<unsigned>(category::storage)], 0.0);
+        EXPECT_GT(h.tb.accounting(0).of(id)[static_cast<unsigned>(category::block_io)], 0.0);
         done = true;
         h.tb.stop();
     });
