@@ -5,6 +5,7 @@
 #include "os/core/cost_model.h"
 #include "sim/experiment.h"
 #include "sim/sweep.h"
+#include "sim/kinds/vsic_overhead.h"
 #include "sim/storage_testbed.h"
 
 namespace iovsim::sim {
@@ -78,6 +79,7 @@ cfg::schema build()
     os::cost_model::declare(s);
     // ---- Storage host ----
     storage_testbed::declare(s);
+    declare_vsic_overhead(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

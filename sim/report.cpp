@@ -287,6 +287,32 @@ std::vector<cell_check> check_against(const breakdown_report& report, const refe
     return out;
 }
 
+nlohmann::json column_to_json(const column_result& r)
+{
+    nlohmann::json j;
+    j["key"] = r.key;
+    j["total"] = r.total_ns.samples();
+    j["end_to_end"] = r.end_to_end_ns.samples();
+    j["rows"] = nlohmann::json::object();
+    for (const auto& [row, s] : r.rows_ns)
+        j["rows"][row] = s.samples();
+    return j;
+}
+
+column_result column_from_json(const nlohmann::json& j)
+{
+    column_result r;
+    r.key = j.at("key").get<std::string>();
+    for (double v : j.at("total"))
+        r.total_ns.add(v);
+    for (double v : j.at("end_to_end"))
+        r.end_to_end_ns.add(v);
+    for (const auto& [row, arr] : j.at("rows").items())
+        for (double v : arr)
+            r.rows_ns[row].add(v);
+    return r;
+}
+
 nlohmann::json to_summary_json(const breakdown_report& report, const nlohmann::json& effective_config)
 {
     json doc = json::object();

@@ -26,6 +26,11 @@ struct column_result {
     std::map<std::string, sample_set> rows_ns;
 };
 
+// A column's samples as a column's simulation hands them to the report (the child process's JSON),
+// and back.
+nlohmann::json column_to_json(const column_result& r);
+column_result column_from_json(const nlohmann::json& j);
+
 struct breakdown_report {
     std::string experiment;
     uint64_t seed = 0;

@@ -25,31 +25,6 @@ namespace {
 const std::vector<std::string> row_order = {"net_stack_in", "net_stack_out", "scheduler", "copy_in",
                                             "copy_out",     "kernel_return", "syscall",   "app"};
 
-nlohmann::json to_json(const column_result& r)
-{
-    nlohmann::json j;
-    j["key"] = r.key;
-    j["total"] = r.total_ns.samples();
-    j["end_to_end"] = r.end_to_end_ns.samples();
-    for (const auto& [row, s] : r.rows_ns)
-        j["rows"][row] = s.samples();
-    return j;
-}
-
-column_result from_json(const nlohmann::json& j)
-{
-    column_result r;
-    r.key = j.at("key").get<std::string>();
-    for (double v : j.at("total"))
-        r.total_ns.add(v);
-    for (double v : j.at("end_to_end"))
-        r.end_to_end_ns.add(v);
-    for (const auto& [row, arr] : j.at("rows").items())
-        for (double v : arr)
-            r.rows_ns[row].add(v);
-    return r;
-}
-
 // Appends the frames of one capture to another, shifted by `offset_ns`; returns the last time.
 uint64_t append_pcap(pcap_writer& out, const std::string& path, uint64_t offset_ns)
 {
@@ -161,7 +136,7 @@ breakdown_report breakdown_of(const cfg::config& experiment, const std::vector<c
     report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
     report.row_order = row_order;
     for (const column_output& r : results) {
-        report.columns.push_back(from_json(r.result));
+        report.columns.push_back(column_from_json(r.result));
         if (!r.swept.empty())
             report.columns.back().key = r.point_id;   // a column per point of a sweep
     }
@@ -210,7 +185,7 @@ experiment_kind udp_echo_breakdown_kind()
     k.run = [](const cfg::config& c, const std::string& column, const column_context& ctx) {
         const std::string pcap_path =
             c.get_bool("experiment.pcap") ? (fs::path(ctx.point_dir) / "wire.pcap").string() : "";
-        return to_json(run_column(c, column, pcap_path));
+        return column_to_json(run_column(c, column, pcap_path));
     };
     k.report = write_report;
     return k;

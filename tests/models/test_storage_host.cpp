@@ -146,10 +146,10 @@ TEST(StorageHost, DirectQueueRoundTrips)
         fill(core, buf, 1024, 1);
         double write_ns = 0;
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, storage::pf_nsid, 64, 2, buf), &write_ns), 0);
-        // The device's 23.5 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
+        // The device's 22.4 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
         // data and completion crossing the link (0.2 us each way) and the IOMMU's first walks.
-        EXPECT_GT(write_ns, 23'500 + 100 + 416 + 4 * 200);
-        EXPECT_LT(write_ns, 27'500);
+        EXPECT_GT(write_ns, 22'400 + 100 + 416 + 4 * 200);
+        EXPECT_LT(write_ns, 26'500);
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 2, storage::pf_nsid, 64, 2, buf + 0x1000)), 0);
         EXPECT_EQ(0, std::memcmp(core.mem(buf, 1024), core.mem(buf + 0x1000, 1024), 1024));
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, storage::pf_nsid, ~0ULL >> 20, 2, buf)),
