@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 #include "models/platform/address_map.h"
@@ -520,15 +521,32 @@ void storage_ctrl::power_off()
     if (!m_powered)
         return;
     const sc_time now = sc_time_stamp();
+    std::mt19937_64 rng(m_params.torn_seed);
     for (const auto& c : m_in_service) {
         if (c->cmd.op != opcode::write || c->begin >= now)
             continue;
+        const uint32_t n = c->cmd.nlb;
+        if (c->end <= now) {
+            m_store.write(c->phys_lba, n, c->data.data());   // done, its completion not yet posted
+            continue;
+        }
         // Blocks reach the cache one after another over the service time.
-        const uint32_t done = c->end <= now ? c->cmd.nlb
-                                            : static_cast<uint32_t>(c->cmd.nlb * ((now - c->begin) / (c->end - c->begin)));
-        if (done > 0)
-            m_store.write(c->phys_lba, done, c->data.data());
-        if (done > 0 && done < c->cmd.nlb)
+        const double passed = (now - c->begin) / (c->end - c->begin);
+        uint32_t kept = 0;
+        if (!m_params.torn_any_blocks) {
+            kept = static_cast<uint32_t>(n * passed);
+            if (kept > 0)
+                m_store.write(c->phys_lba, kept, c->data.data());
+        } else {
+            std::bernoulli_distribution in_cache(passed);
+            for (uint32_t b = 0; b < n; ++b) {
+                if (in_cache(rng)) {
+                    m_store.write(c->phys_lba + b, 1, c->data.data() + uint64_t(b) * block_bytes);
+                    ++kept;
+                }
+            }
+        }
+        if (kept > 0 && kept < n)
             ++m_stats.torn_writes;
     }
     m_stats.lost_completions += m_in_service.size();

@@ -63,6 +63,12 @@ struct ctrl_params {
     unsigned parallel = 1;           // commands in service at once
     unsigned max_outstanding = 64;   // commands fetched and not yet completed
     device_timing timing;
+    // Power loss in the middle of a write's service: the blocks already in the cache are a prefix
+    // (in proportion to the service time passed), or, when `torn_any_blocks`, any subset (each block
+    // independently, with that proportion as its chance; seeded), the harsher adversary for
+    // crash-consistency tests.
+    bool torn_any_blocks = false;
+    uint64_t torn_seed = 1;
 };
 
 struct ctrl_stats {

@@ -40,7 +40,8 @@ blk_queue::blk_queue(blk_regs regs, const blk_queue_params& p)
     if (p.sq_pa % storage::sqe_bytes || p.cq_pa % storage::cqe_bytes)
         throw std::invalid_argument("block queue: rings must be aligned to their entry size");
     if (p.wait == blk_wait::poll)
-        m_watch = regs.core->memory().watch(p.cq_pa, uint64_t(p.entries) * storage::cqe_bytes, m_cq_written);
+        m_watch = regs.core->memory().watch(p.cq_pa, uint64_t(p.entries) * storage::cqe_bytes,
+                                            p.completion_event ? *p.completion_event : m_cq_written);
 }
 
 blk_queue::~blk_queue()
@@ -143,7 +144,7 @@ void blk_queue::wait(category c)
 {
     cpu_core& core = *m_regs.core;
     if (m_p.wait == blk_wait::poll) {
-        core.wait_until(c, [this] { return completion_ready(); }, &m_cq_written);
+        core.wait_until(c, [this] { return completion_ready(); }, &completion_event());
         return;
     }
     if (completion_ready())

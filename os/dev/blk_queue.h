@@ -67,6 +67,9 @@ struct blk_queue_params {
     // (Linux's block layer) passes its own.
     const primitive* submit_cost = nullptr;
     const primitive* reap_cost = nullptr;
+    // Polling: the event a completion's arrival notifies; null: the queue's own. A poller of several
+    // queues gives them one event and sleeps on it (cpu_core::wait_until).
+    sc_core::sc_event* completion_event = nullptr;
 };
 
 class blk_queue {
@@ -87,6 +90,8 @@ public:
     void interrupt();
 
     bool completion_ready() const;
+    // What a completion's arrival notifies (polling queues).
+    const sc_core::sc_event& completion_event() const { return m_p.completion_event ? *m_p.completion_event : m_cq_written; }
     // The next completion without taking it (no charge: the caller pays when it reaps); false if none.
     bool peek(blk_completion& c) const;
     uint32_t in_flight() const { return m_in_flight; }

@@ -28,7 +28,8 @@ struct virtualization_cost {
     std::string column;
     double per_write_us = 0;    // mean latency less the direct path's
     double vsic_core_us = 0;    // what the VSIC core ran per write
-    double rest_us = 0;         // the remainder: device-side and cross-core waiting
+    double app_driver_us = 0;   // the application's driver work, less the direct path's
+    double rest_us = 0;         // the remainder: device side and the hand-offs between cores
 };
 // For every VSIC column, against the column whose path is direct; empty without one.
 std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const breakdown_report& report);

@@ -81,7 +81,8 @@ struct host {
 
     // A queue over `regs` with its rings at the start of [region, ...).
     std::unique_ptr<os::dev::blk_queue> queue(os::dev::blk_regs regs, unsigned qid, uint64_t region,
-                                              os::dev::blk_wait wait = os::dev::blk_wait::poll)
+                                              os::dev::blk_wait wait = os::dev::blk_wait::poll,
+                                              sc_core::sc_event* completions = nullptr)
     {
         os::dev::blk_queue_params p;
         p.qid = qid;
@@ -90,6 +91,7 @@ struct host {
         p.cq_pa = region + 0x1000;
         p.wait = wait;
         p.irq_vector = 50;
+        p.completion_event = completions;
         p.completion_line = regs.in_memory ? os::dev::blk_line_source::remote_core : os::dev::blk_line_source::dram;
         return std::make_unique<os::dev::blk_queue>(regs, p);
     }
@@ -124,6 +126,8 @@ blk_request req(blk_op op, uint16_t cid, uint32_t nsid, uint64_t lba, uint32_t b
     return r;
 }
 
+constexpr size_t block_bytes_of(unsigned blocks) { return size_t(blocks) * storage::block_bytes; }
+
 void fill(os::cpu_core& core, uint64_t pa, size_t len, uint8_t seed)
 {
     iovsim::testing::fill_pattern(core.mem(pa, len), len, seed);
@@ -146,9 +150,9 @@ TEST(StorageHost, DirectQueueRoundTrips)
         fill(core, buf, 1024, 1);
         double write_ns = 0;
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, storage::pf_nsid, 64, 2, buf), &write_ns), 0);
-        // The device's 22.4 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
+        // The device's 22.55 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
         // data and completion crossing the link (0.2 us each way) and the IOMMU's first walks.
-        EXPECT_GT(write_ns, 22'400 + 100 + 416 + 4 * 200);
+        EXPECT_GT(write_ns, 22'550 + 100 + 416 + 4 * 200);
         EXPECT_LT(write_ns, 26'500);
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::read, 2, storage::pf_nsid, 64, 2, buf + 0x1000)), 0);
         EXPECT_EQ(0, std::memcmp(core.mem(buf, 1024), core.mem(buf + 0x1000, 1024), 1024));
@@ -247,6 +251,67 @@ TEST(StorageHost, EmulatedVsicForwardsAndChecks)
     for (os::request_id id = 1; id <= a.requests(); ++id) {
         EXPECT_TRUE(a.closed(id));
         EXPECT_GT(a.of(id)[static_cast<unsigned>(category::vsic)], 0.0);
+    }
+}
+
+// Two applications on two emulated VSICs, writing at once: the VSIC core serves both, each write
+// lands in its own VSA, and the kernel runs out of VSICs at the limit it was given.
+TEST(StorageHost, EmulatedVsicServesTwoApplications)
+{
+    host h({"platform.storage.vsic_mode=emulated", "platform.storage.device=ramdisk"});
+    unsigned finished = 0;
+    std::unique_ptr<os::dev::blk_queue> q[2];
+    os::kernel::vsic_grant g[2];
+    sc_event any_completion;   // both queues' arrivals
+    constexpr unsigned writes = 20;
+    h.tb.spawn(0, "apps", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        for (unsigned a = 0; a < 2; ++a) {
+            g[a] = h.setup->create_vsic(category::scheduler, 0x10000);
+            h.setup->map_vsa(category::scheduler, g[a].vsic, 0, 1, 1000 * (a + 1), 100, true, true);
+            q[a] = h.queue(g[a].regs, 0, g[a].region_pa, os::dev::blk_wait::poll, &any_completion);
+            q[a]->init(category::scheduler);
+            fill(core, g[a].region_pa + 0x4000, 512, static_cast<uint8_t>(a + 1));
+        }
+        for (unsigned v = 2; v < 8; ++v)
+            h.setup->create_vsic(category::scheduler, 0x1000);
+        EXPECT_THROW(h.setup->create_vsic(category::scheduler, 0x1000), std::runtime_error);
+        // Both queues hold several writes at once; reap until all are back.
+        std::vector<blk_completion> out;
+        unsigned sent[2] = {0, 0}, got[2] = {0, 0};
+        while (got[0] < writes || got[1] < writes) {
+            for (unsigned a = 0; a < 2; ++a)
+                while (sent[a] < writes && sent[a] - got[a] < 4 &&
+                       q[a]->submit(category::block_io, req(blk_op::write, static_cast<uint16_t>(sent[a]), 1, sent[a], 1,
+                                                            g[a].region_pa + 0x4000)))
+                    ++sent[a];
+            for (unsigned a = 0; a < 2; ++a) {
+                out.clear();
+                q[a]->reap(category::block_io, out, 16);
+                for (const blk_completion& c : out) {
+                    EXPECT_EQ(c.status, 0);
+                    EXPECT_EQ(c.cid, got[a]);   // a VSIC's commands complete in order here (equal service times)
+                    ++got[a];
+                }
+            }
+            const bool all_back = got[0] == writes && got[1] == writes;
+            if (!all_back && !q[0]->completion_ready() && !q[1]->completion_ready())
+                core.wait_until(category::poll, [&] { return q[0]->completion_ready() || q[1]->completion_ready(); },
+                                &any_completion);
+        }
+        finished = 2;
+        h.emu->stop();
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_EQ(finished, 2u);
+    EXPECT_EQ(h.emu->stats().commands, 2 * writes);
+    for (unsigned a = 0; a < 2; ++a) {
+        std::vector<uint8_t> img(block_bytes_of(writes));
+        h.tb.controller().durable().read(1000 * (a + 1), writes, img.data());
+        for (unsigned blk = 0; blk < writes; ++blk)
+            EXPECT_EQ(img[blk * storage::block_bytes], static_cast<uint8_t>(a + 1)) << a << " " << blk;
     }
 }
 
