@@ -1,6 +1,7 @@
 // The experiment kinds, listed once (see experiment_kind in sim/experiment.h).
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_breakdown.h"
+#include "sim/kinds/udp_echo_throughput.h"
 #include "sim/kinds/vsic_overhead.h"
 
 namespace iovsim::sim {
@@ -9,6 +10,7 @@ const std::vector<experiment_kind>& experiment_kinds()
 {
     static const std::vector<experiment_kind> kinds = {
         udp_echo_breakdown_kind(),
+        udp_echo_throughput_kind(),
         vsic_overhead_kind(),
     };
     return kinds;

@@ -4,6 +4,7 @@
 
 #include "os/core/cost_model.h"
 #include "sim/experiment.h"
+#include "sim/kinds/udp_echo_throughput.h"
 #include "sim/sweep.h"
 #include "sim/kinds/vsic_overhead.h"
 #include "sim/storage_testbed.h"
@@ -97,6 +98,7 @@ cfg::schema build()
     // ---- The workload ----
     s.add_int("workload.echo.payload_bytes", 1024, 16, 1472, "B", "UDP payload of each request and reply");
     s.add_int("workload.echo.port", 7, 1, 65535, "", "the echo server's UDP port");
+    declare_udp_echo_throughput(s);
 
     // ---- Columns: one simulation each, named by the experiment ----
     s.add_collection("columns", [](cfg::schema& c, const std::string& base) {
@@ -128,6 +130,8 @@ server_path parse_path(const std::string& s)
         return server_path::arrakis_p;
     if (s == "arrakis_n")
         return server_path::arrakis_n;
+    if (s == "driver")
+        return server_path::driver;
     throw std::invalid_argument("unknown server path " + s);
 }
 
@@ -137,6 +141,7 @@ const char* to_string(server_path p)
     case server_path::linux_kernel: return "linux";
     case server_path::arrakis_p: return "arrakis_p";
     case server_path::arrakis_n: return "arrakis_n";
+    case server_path::driver: return "driver";
     }
     return "?";
 }

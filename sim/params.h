@@ -12,8 +12,9 @@ namespace iovsim::sim {
 // The schema of all parameters.
 const cfg::schema& parameters();
 
-// The software paths a column can run on the server.
-enum class server_path { linux_kernel, arrakis_p, arrakis_n };
+// The software paths a column can run on the server. `driver`: the Arrakis dataplane's VF driver
+// answers the echo itself (no stack, no socket): the ceiling of the hardware and the driver.
+enum class server_path { linux_kernel, arrakis_p, arrakis_n, driver };
 server_path parse_path(const std::string& s);
 const char* to_string(server_path p);
 

@@ -177,30 +177,6 @@ std::string error_text(const cell_check& c)
     return signed_percent(c.rel_err) + " " + mark;
 }
 
-std::string render_table(const std::vector<std::vector<std::string>>& cells)
-{
-    if (cells.empty())
-        return {};
-    std::vector<size_t> widths(cells.front().size(), 3);
-    for (const auto& line : cells)
-        for (size_t i = 0; i < line.size(); ++i)
-            widths[i] = std::max(widths[i], display_width(line[i]));
-    std::string out;
-    auto emit = [&](const std::vector<std::string>& line) {
-        out += "|";
-        for (size_t i = 0; i < line.size(); ++i)
-            out += " " + line[i] + std::string(widths[i] - display_width(line[i]), ' ') + " |";
-        out += "\n";
-    };
-    emit(cells.front());
-    out += "|";
-    for (size_t w : widths)
-        out += std::string(w + 2, '-') + "|";
-    out += "\n";
-    for (size_t i = 1; i < cells.size(); ++i)
-        emit(cells[i]);
-    return out;
-}
 
 } // namespace
 
@@ -504,6 +480,40 @@ std::string to_markdown(const series_report& report)
     }
     std::string out = fmt::format("{}, seed {}: {} against {}\n\n", report.experiment, report.seed, report.y_key, report.x_key);
     out += render_table(cells);
+    return out;
+}
+
+std::string render_table(const std::vector<std::vector<std::string>>& cells)
+{
+    if (cells.empty())
+        return {};
+    std::vector<size_t> widths(cells.front().size(), 3);
+    for (const auto& line : cells)
+        for (size_t i = 0; i < line.size(); ++i)
+            widths[i] = std::max(widths[i], display_width(line[i]));
+    std::string out;
+    auto emit = [&](const std::vector<std::string>& line) {
+        out += "|";
+        for (size_t i = 0; i < line.size(); ++i)
+            out += " " + line[i] + std::string(widths[i] - display_width(line[i]), ' ') + " |";
+        out += "\n";
+    };
+    emit(cells.front());
+    out += "|";
+    for (size_t w : widths)
+        out += std::string(w + 2, '-') + "|";
+    out += "\n";
+    for (size_t i = 1; i < cells.size(); ++i)
+        emit(cells[i]);
+    return out;
+}
+
+std::string to_csv(const series_report& report)
+{
+    std::string out = "series," + report.x_key + "," + report.y_key + ",sigma\n";
+    for (const auto& [name, points] : report.series)
+        for (const series_point& p : points)
+            out += fmt::format("{},{},{},{}\n", name, round4(p.x), round4(p.y), p.sigma ? fmt::format("{}", round4(*p.sigma)) : "");
     return out;
 }
 

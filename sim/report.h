@@ -123,4 +123,11 @@ nlohmann::json to_summary_json(const series_report& report, const nlohmann::json
 // series has no point at that x.
 std::string to_markdown(const series_report& report);
 
+// series.csv: "series,<x>,<y>,sigma", a line per point (values as in summary.json; sigma empty
+// where not measured).
+std::string to_csv(const series_report& report);
+
+// An aligned Markdown table; the first row is the header.
+std::string render_table(const std::vector<std::vector<std::string>>& cells);
+
 } // namespace iovsim::sim

@@ -129,6 +129,7 @@ void testbed::server_software()
     os::cpu_core& core = *m_server->core;
     const auto port = static_cast<uint16_t>(m_cfg.get_int("workload.echo.port"));
     const auto payload = static_cast<size_t>(m_cfg.get_int("workload.echo.payload_bytes"));
+    const double processing_ns = m_cfg.get_real("workload.echo.processing_us") * 1000.0;
     if (m_setup.path == server_path::linux_kernel) {
         os::linux_path::linux_params lp;
         lp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.rx_ring"));
@@ -140,7 +141,7 @@ void testbed::server_software()
         m_linux = std::make_unique<os::linux_path::linux_kernel>(core, *m_server->pages, mac_of(m_cfg, "platform.server.mac"),
                                                                      ip_of(m_cfg, "platform.server.ip"), lp);
         m_linux->boot();
-        workloads::echo_server_posix(core, *m_linux, port, payload);
+        workloads::echo_server_posix(core, *m_linux, port, payload, processing_ns);
         return;
     }
     // Arrakis: the kernel sets up and protects; the application gets a VNIC and drives it.
@@ -163,10 +164,12 @@ void testbed::server_software()
     m_server_dp->init();
     if (m_setup.path == server_path::arrakis_p) {
         m_posix = std::make_unique<os::dataplane::posix_sockets>(*m_server_dp);
-        workloads::echo_server_posix(core, *m_posix, port, payload);
+        workloads::echo_server_posix(core, *m_posix, port, payload, processing_ns);
+    } else if (m_setup.path == server_path::driver) {
+        workloads::echo_server_driver(core, *m_server_dp, port, processing_ns);
     } else {
         m_native = std::make_unique<os::dataplane::native_udp>(*m_server_dp);
-        workloads::echo_server_native(core, *m_native, port);
+        workloads::echo_server_native(core, *m_native, port, processing_ns);
     }
 }
 
@@ -198,7 +201,7 @@ void testbed::client_software()
     p.think_us = m_setup.think_us;
     p.rate_kpps = m_setup.rate_kpps;
     p.warmup = static_cast<uint64_t>(m_cfg.get_int("experiment.warmup"));
-    p.requests = static_cast<uint64_t>(m_cfg.get_int("experiment.requests"));
+    p.requests = m_setup.endless ? workloads::echo_client_params::endless : static_cast<uint64_t>(m_cfg.get_int("experiment.requests"));
     p.tail = static_cast<uint64_t>(m_cfg.get_int("experiment.tail"));
     p.seed = m_setup.seed;
     m_client = std::make_unique<workloads::echo_client>(*m_client_dp, *m_client_udp, p, [this] {
@@ -213,11 +216,16 @@ bool testbed::run()
     // sc_stop() at the end of a run is the normal way out, not news.
     sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
     sc_start(sc_time(m_cfg.get_real("experiment.max_sim_ms"), SC_MS));
+    finish_capture();
+    return m_done;
+}
+
+void testbed::finish_capture()
+{
     if (m_pcap) {
         flush_capture(sc_max_time());
         m_pcap->close();
     }
-    return m_done;
 }
 
 // A link reports a frame when it is handed over, which can be before it is sent (a switch port

@@ -55,6 +55,7 @@ struct column_setup {
     unsigned outstanding = 1;
     double think_us = 0;
     double rate_kpps = 0;       // > 0: open loop
+    bool endless = false;       // the client never finishes: the caller runs the simulation in steps
     uint64_t seed = 1;
     std::string pcap_path;      // empty: no capture
 };
@@ -66,10 +67,16 @@ public:
 
     // Runs until the client has its measured replies (or the time limit). False when stuck.
     bool run();
+    // Writes out the capture up to now (for a caller that runs the simulation in steps itself).
+    void finish_capture();
 
     os::accounting& server_accounting() { return *m_server->acct; }
     const workloads::echo_client& client() const { return *m_client; }
     host& server() { return *m_server; }
+    models::net::eth_switch& network_switch() { return *m_switch; }
+    // The dataplane of the server's application (Arrakis paths; nullptr on Linux) and the client's.
+    const os::dataplane::dataplane* server_dataplane() const { return m_server_dp.get(); }
+    const os::dataplane::dataplane* client_dataplane() const { return m_client_dp.get(); }
     host& client_host() { return *m_client_host; }
     double simulated_us() const;
 

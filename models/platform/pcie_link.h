@@ -39,12 +39,15 @@ public:
 
     uint64_t tlps_up() const { return m_tlps_up; }
     uint64_t tlps_down() const { return m_tlps_down; }
+    // Time each direction has spent sending TLPs, since the start (for utilisation over a window).
+    sc_core::sc_time busy_up() const { return m_up_total; }
+    sc_core::sc_time busy_down() const { return m_down_total; }
 
 private:
     void up_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void down_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     // Occupies one direction for `t` starting no earlier than `ready`; returns the end time.
-    static sc_core::sc_time occupy(sc_core::sc_time& busy_until, const sc_core::sc_time& ready,
+    static sc_core::sc_time occupy(sc_core::sc_time& busy_until, sc_core::sc_time& total, const sc_core::sc_time& ready,
                                    const sc_core::sc_time& t);
 
     pcie_params m_params;
@@ -53,6 +56,8 @@ private:
     sc_core::sc_time m_down_busy;
     uint64_t m_tlps_up = 0;
     uint64_t m_tlps_down = 0;
+    sc_core::sc_time m_up_total;
+    sc_core::sc_time m_down_total;
 };
 
 } // namespace iovsim::models

@@ -67,6 +67,8 @@ unsigned dataplane::poll()
         }
         ++m_stats.rx_packets;
         m_core.touch_dma_lines(category::net_stack_in, 1, false, false);   // the headers
+        if (m_driver_hook && m_driver_hook(p))
+            continue;
         m_stack->input(p);
     }
     return n;

@@ -4,6 +4,7 @@
 // from user level, and a user-level protocol stack. No system call and no kernel crossing is on the
 // data path. The same driver serves a client host's PF queue (the register offsets differ).
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "os/core/cpu_core.h"
@@ -41,6 +42,12 @@ public:
     void wait_rx_until(const sc_core::sc_time& deadline);
     bool rx_ready() const { return m_rx->ready(); }
 
+    // Frames go to `take` first; those it does not take (returns false) go on to the protocol stack.
+    // The driver echo (workloads/udp_echo) answers in the driver this way.
+    void set_driver_hook(std::function<bool(net::pkt&)> take) { m_driver_hook = std::move(take); }
+    // Hands a whole frame (off at its Ethernet header) to the transmit ring, as the stack does.
+    void send_frame(net::pkt& frame) { xmit(frame); }
+
     net::net_stack& stack() { return *m_stack; }
     net::buffer_pool& pool() { return *m_pool; }
     cpu_core& core() { return m_core; }
@@ -60,6 +67,7 @@ private:
     std::unique_ptr<net::net_stack> m_stack;
     dataplane_stats m_stats;
     sc_core::sc_event m_rx_written;   // a write-back landed in the receive ring
+    std::function<bool(net::pkt&)> m_driver_hook;
 };
 
 } // namespace iovsim::os::dataplane

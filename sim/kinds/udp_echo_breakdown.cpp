@@ -49,9 +49,9 @@ uint64_t append_pcap(pcap_writer& out, const std::string& path, uint64_t offset_
     return last;
 }
 
-// What the hardware and the drivers need of a configuration, beyond each value's own range.
-// `path` is the column's software path.
-void check_platform(const cfg::config& c, const std::string& column, const std::string& path)
+} // namespace
+
+void check_echo_platform(const cfg::config& c, const std::string& column, const std::string& path)
 {
     for (const char* key : {"platform.server.ip", "platform.server.vnic_ip", "platform.client.ip"})
         if (!wire::ipv4_addr::parse(c.get_string(key)))
@@ -78,11 +78,8 @@ void check_platform(const cfg::config& c, const std::string& column, const std::
         throw error_at(c, "platform.nic.num_vfs", "column " + column + " runs Arrakis, which needs at least one VF");
 }
 
-} // namespace
-
-column_result run_column(const cfg::config& experiment, const std::string& column, const std::string& pcap_path)
+column_setup echo_column_setup(const cfg::config& c, const std::string& column, const std::string& pcap_path)
 {
-    const cfg::config c = column_config(experiment, column);
     column_setup setup;
     setup.column = column;
     setup.path = parse_path(c.get_string("columns." + column + ".path"));
@@ -91,7 +88,13 @@ column_result run_column(const cfg::config& experiment, const std::string& colum
     setup.rate_kpps = c.get_real("columns." + column + ".rate_kpps");
     setup.seed = derive_seed(static_cast<uint64_t>(c.get_int("experiment.seed")), "client/" + column);
     setup.pcap_path = pcap_path;
-    testbed tb(c, setup);
+    return setup;
+}
+
+column_result run_column(const cfg::config& experiment, const std::string& column, const std::string& pcap_path)
+{
+    const cfg::config c = column_config(experiment, column);
+    testbed tb(c, echo_column_setup(c, column, pcap_path));
     if (!tb.run())
         throw std::runtime_error(fmt::format("column {}: the client did not get its replies within {} ms of simulated time "
                                              "({} sent, {} received)",
@@ -180,7 +183,7 @@ experiment_kind udp_echo_breakdown_kind()
     k.name = "udp_echo_breakdown";
     k.paths = {"linux", "arrakis_p", "arrakis_n"};
     k.check = [](const cfg::config& c, const std::string& column) {
-        check_platform(c, column, c.get_string("columns." + column + ".path"));
+        check_echo_platform(c, column, c.get_string("columns." + column + ".path"));
     };
     k.run = [](const cfg::config& c, const std::string& column, const column_context& ctx) {
         const std::string pcap_path =

@@ -10,7 +10,8 @@ echo_client::echo_client(os::dataplane::dataplane& dp, os::dataplane::native_udp
                          const echo_client_params& params, std::function<void()> on_done)
     : m_dp(dp), m_udp(udp), m_params(params), m_on_done(std::move(on_done)), m_rng(params.seed)
 {
-    m_latencies.reserve(params.requests);
+    if (params.requests != echo_client_params::endless)
+        m_latencies.reserve(params.requests);
     m_pattern.resize(params.payload_bytes);
     for (uint32_t i = 0; i < params.payload_bytes; ++i)
         m_pattern[i] = static_cast<uint8_t>(i * 7 + 1);
@@ -46,7 +47,7 @@ void echo_client::on_reply(os::net::pkt& p)
     --m_in_flight;
     ++m_received;
     const double latency = static_cast<double>(m_dp.core().local_time().value() - stamp) / 1000.0;
-    if (seq >= m_params.warmup && seq < m_params.warmup + m_params.requests)
+    if (seq >= m_params.warmup && seq < m_params.warmup + m_params.requests && m_params.requests != echo_client_params::endless)
         m_latencies.push_back(latency);
 }
 

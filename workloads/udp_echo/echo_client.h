@@ -20,7 +20,8 @@ struct echo_client_params {
     double rate_kpps = 0;            // > 0: open loop at this rate instead
     double think_us = 0;             // closed loop: mean exponential pause before each new request
     uint64_t warmup = 100;           // replies not measured at the start
-    uint64_t requests = 1000;        // measured replies
+    uint64_t requests = 1000;        // measured replies (endless: never done; latencies not kept)
+    static constexpr uint64_t endless = uint64_t{1} << 62;
     uint64_t tail = 32;              // requests sent after the measured ones (keep the server steady)
     uint64_t seed = 1;
 };
