@@ -3,7 +3,7 @@
 # sudo available). Everything comes from Debian's archive.
 set -euo pipefail
 packages=(g++ cmake make pkg-config libsystemc-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
-          libcli11-dev libboost-dev libgtest-dev libgmock-dev tshark)
+          libcli11-dev libboost-dev libgtest-dev libgmock-dev tshark gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

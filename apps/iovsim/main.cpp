@@ -1,4 +1,4 @@
-// iovsim: the command line. `iovsim run`, `iovsim list`, `iovsim bench`.
+// iovsim: the command line. `iovsim run`, `iovsim list`, `iovsim plot`, `iovsim params`, `iovsim bench`.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,6 +15,7 @@
 #include "bench/echo_bench.h"
 #include "sim/experiment.h"
 #include "sim/params.h"
+#include "sim/plot.h"
 
 namespace fs = std::filesystem;
 using namespace iovsim;
@@ -130,6 +131,9 @@ int sc_main(int argc, char* argv[])
     run->footer("Config errors (unknown key, wrong type, out of range) exit with code 2; see 'iovsim params'.");
 
     auto* list = app.add_subcommand("list", "list the experiments in configs/experiments");
+    auto* plot = app.add_subcommand("plot", "render a run's results as plot.png and plot.svg (gnuplot): curves or stacked bars");
+    std::string plot_dir;
+    plot->add_option("dir", plot_dir, "a run's output directory (holding summary.json)")->required();
     auto* params = app.add_subcommand("params", "print every parameter with its default, unit and provenance (YAML)");
 
     auto* bench = app.add_subcommand("bench", "benchmarks of the simulator itself");
@@ -150,6 +154,16 @@ int sc_main(int argc, char* argv[])
         return cmd_run(config, out, seed, sets, jobs, quiet, force);
     if (*list)
         return cmd_list();
+    if (*plot) {
+        try {
+            for (const std::string& f : sim::plot_results(plot_dir))
+                std::cout << f << "\n";
+        } catch (const std::exception& e) {
+            std::cerr << "iovsim: plot: " << e.what() << "\n";
+            return 1;
+        }
+        return 0;
+    }
     if (*params) {
         std::cout << cfg::config(sim::parameters()).to_yaml();
         return 0;

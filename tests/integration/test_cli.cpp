@@ -79,7 +79,7 @@ TEST_F(cli, help_names_commands_and_every_run_option)
 {
     const result top = iovsim("--help");
     EXPECT_EQ(top.code, 0) << top.err;
-    for (const char* word : {"run", "list"})
+    for (const char* word : {"run", "list", "plot"})
         EXPECT_NE(top.out.find(word), std::string::npos) << word << " missing from:\n" << top.out;
 
     const result run = iovsim("run --help");
