@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "os/core/cost_model.h"
+#include "os/kernel/control_plane.h"
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_throughput.h"
 #include "sim/sweep.h"
@@ -81,6 +82,7 @@ cfg::schema build()
     // ---- Storage host ----
     storage_testbed::declare(s);
     declare_vsic_overhead(s);
+    os::kernel::control_plane_params::declare(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

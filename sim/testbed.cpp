@@ -69,6 +69,7 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     np.rx_desc_fetch_batch = static_cast<unsigned>(c.get_int("platform.nic.rx_desc_fetch_batch"));
     np.tx_desc_fetch_batch = static_cast<unsigned>(c.get_int("platform.nic.tx_desc_fetch_batch"));
     np.rx_packet_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.nic.rx_packet_buffer_kb")) * 1024;
+    np.rich_filters = c.get_string("platform.nic.filters") == "rich";
     nic = std::make_unique<nic::e10k_nic>((name + "_nic").c_str(), np);
 
     acct = std::make_unique<os::accounting>();
@@ -148,8 +149,7 @@ void testbed::server_software()
     const unsigned levels = static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels"));
     m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core, *m_server->pages, levels);
     m_cp = std::make_unique<os::kernel::control_plane>(core, *m_server->pages, *m_iommu_drv,
-                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")),
-                                                       m_cfg.get_real("platform.nic.line_gbps"));
+                                                       os::kernel::control_plane_params::from(m_cfg));
     m_cp->boot(os::category::scheduler);
     os::dataplane::dataplane_params dpp;
     dpp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_ring"));

@@ -49,6 +49,7 @@ struct e10k_params {
     unsigned tx_desc_cache = 40;          // 82599: 40 transmit descriptors per queue (7.2.3.3)
     uint64_t rx_packet_buffer_bytes = 512 * 1024;  // 82599: 512 KB receive packet buffer
     uint64_t tx_packet_buffer_bytes = 160 * 1024;  // 82599: 160 KB transmit packet buffer
+    bool rich_filters = false;            // the transmit filters on IP and port (TXFTQF...) exist
 };
 
 struct e10k_stats {
@@ -65,6 +66,10 @@ struct e10k_stats {
     uint64_t dma_errors = 0;             // a DMA answered with an error (IOMMU fault, bad address)
     uint64_t mmio_errors = 0;
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
+    // Frames a VF sent that its pool may not (dropped, their descriptors completed): a source MAC
+    // not the pool's (PFVFSPOOF.MACAS; SSVPC counts them all), or no transmit filter allowing them.
+    std::array<uint64_t, e10k::num_pools> tx_spoofed{};
+    std::array<uint64_t, e10k::num_pools> tx_filtered{};
 };
 
 // A pipeline stage's own clock: within one activation it runs ahead of SystemC time by `ahead`
@@ -151,8 +156,12 @@ private:
         unsigned pool = 0;                   // VF: its pool; PF: the default pool (VT_CTL.DEF_PL)
         std::array<uint8_t, e10k::queues_per_pool> ivar_rx{}, ivar_tx{};  // VF: VTIVAR entries
     };
+    struct filter_ids {
+        unsigned saqf, daqf, sdpqf, ftqf, l34t_imir;   // l34t_imir: none for transmit filters
+    };
     struct register_ids {
-        unsigned ral, rah, mpsar_lo, mpsar_hi, saqf, daqf, sdpqf, ftqf, l34t_imir;
+        unsigned ral, rah, mpsar_lo, mpsar_hi;
+        filter_ids rx, tx;
     };
 
     // e10k_regs.cpp
@@ -161,7 +170,9 @@ private:
     void add_rx_queue_registers(models::reg_file& regs, uint32_t base, unsigned first_queue, unsigned count);
     void add_tx_queue_registers(models::reg_file& regs, uint32_t base, unsigned first_queue, unsigned count);
     void bar_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
-    void sync_filter(unsigned idx);
+    void add_filter_registers(filter_ids& ids, uint32_t saqf, uint32_t daqf, uint32_t sdpqf, uint32_t ftqf, uint32_t l34t_imir,
+                                    five_tuple_table& table);
+    void sync_filter(const filter_ids& ids, five_tuple_table& table, unsigned idx);
     void sync_address(unsigned idx);
     void sync_pool_enables();
 
@@ -179,6 +190,7 @@ private:
     bool tx_service(unsigned queue);
     void tx_prefetch(unsigned queue);
     void tx_finish_frame(unsigned queue, models::net::frame_ptr frame);
+    bool tx_allowed(unsigned queue, const std::vector<uint8_t>& frame);   // anti-spoof, transmit filters
     void tx_doorbell(unsigned queue, const sc_core::sc_time& delay);
 
     // DMA on behalf of a function. dma_read_issue sends the request at the stage's clock and
@@ -234,6 +246,9 @@ private:
     std::array<tx_queue, e10k::num_queues> m_txq;
     std::array<uint8_t, e10k::num_queues> m_pf_ivar_rx{}, m_pf_ivar_tx{};  // 8-bit IVAR entries
     uint64_t m_vf_rx_enabled = 0, m_vf_tx_enabled = 0;   // PFVFRE, PFVFTE
+    uint64_t m_mac_antispoof = 0;                        // PFVFSPOOF.MACAS, a bit per pool
+    uint64_t m_tx_filtering = 0;                         // TXFCTL, a bit per pool (rich filters)
+    five_tuple_table m_tx_filters{e10k::pf::num_tx_filters};
     uint32_t m_vt_ctl = 0;
     bool m_rx_enabled = false, m_tx_enabled = false;     // RXCTRL.RXEN, DMATXCTL.TE
 

@@ -2,6 +2,7 @@
 // once here; queue registers alias the shared queue state, so the PF's view of queue 2v and VF v's
 // view of its queue 0 are the same hardware.
 #include <cstring>
+#include <string>
 
 #include "models/nic/e10k.h"
 #include "models/platform/address_map.h"
@@ -105,7 +106,7 @@ void e10k_nic::build_pf_registers()
            },
            {}});
     add_rx_queue_registers(r, pf::RDBAL0, 0, 64);
-    add_rx_queue_registers(r, 0x0D000, 64, 64);
+    add_rx_queue_registers(r, pf::RDBAL64, 64, 64);
     add_tx_queue_registers(r, pf::TDBAL0, 0, num_queues);
     r.add({"RXCTRL", pf::RXCTRL, 0, reg_access::rw, 1, 4,
            [this](unsigned, uint32_t, uint32_t v) { m_rx_enabled = v & RXCTRL_RXEN; }, {}});
@@ -172,12 +173,28 @@ void e10k_nic::build_pf_registers()
     m_id.rah = r.add({"RAH", pf::RAH0, 0, reg_access::rw, num_rar, 8, addr_hook, {}});
     m_id.mpsar_lo = r.add({"MPSAR_LO", pf::MPSAR_LO0, 0, reg_access::rw, num_rar, 8, addr_hook, {}});
     m_id.mpsar_hi = r.add({"MPSAR_HI", pf::MPSAR_HI0, 0, reg_access::rw, num_rar, 8, addr_hook, {}});
-    auto filter_hook = [this](unsigned i, uint32_t, uint32_t) { sync_filter(i); };
-    m_id.saqf = r.add({"SAQF", pf::SAQF0, 0, reg_access::rw, num_5tuple, 4, filter_hook, {}});
-    m_id.daqf = r.add({"DAQF", pf::DAQF0, 0, reg_access::rw, num_5tuple, 4, filter_hook, {}});
-    m_id.sdpqf = r.add({"SDPQF", pf::SDPQF0, 0, reg_access::rw, num_5tuple, 4, filter_hook, {}});
-    m_id.ftqf = r.add({"FTQF", pf::FTQF0, 0, reg_access::rw, num_5tuple, 4, filter_hook, {}});
-    m_id.l34t_imir = r.add({"L34T_IMIR", pf::L34T_IMIR0, 0, reg_access::rw, num_5tuple, 4, filter_hook, {}});
+    add_filter_registers(m_id.rx, pf::SAQF0, pf::DAQF0, pf::SDPQF0, pf::FTQF0, pf::L34T_IMIR0, m_classifier.filters());
+    // Anti-spoofing (7.10.3.9.2): a VF's frames must carry one of its pool's MAC addresses.
+    r.add({"PFVFSPOOF", pf::PFVFSPOOF0, 0, reg_access::rw, pf::num_pfvfspoof, 4,
+           [this](unsigned i, uint32_t, uint32_t v) {
+               const uint64_t bits = static_cast<uint64_t>((v >> PFVFSPOOF_MACAS_SHIFT) & 0xFF) << (8 * i);
+               m_mac_antispoof = (m_mac_antispoof & ~(0xFFULL << (8 * i))) | bits;
+           },
+           {}});
+    r.add({"SSVPC", pf::SSVPC, 0, reg_access::ro, 1, 4, {}, [this](unsigned, uint32_t) {
+               uint64_t n = 0;
+               for (uint64_t c : m_stats.tx_spoofed)
+                   n += c;
+               return static_cast<uint32_t>(n);
+           }});
+    if (m_params.rich_filters) {
+        add_filter_registers(m_id.tx, pf::TXSAQF0, pf::TXDAQF0, pf::TXSDPQF0, pf::TXFTQF0, 0, m_tx_filters);
+        r.add({"TXFCTL", pf::TXFCTL0, 0, reg_access::rw, 2, 4,
+               [this](unsigned i, uint32_t, uint32_t v) {
+                   m_tx_filtering = i ? set_hi(m_tx_filtering, v) : set_lo(m_tx_filtering, v);
+               },
+               {}});
+    }
     r.add({"VMOLR", pf::VMOLR0, 0, reg_access::rw, num_pools, 4,
            [this](unsigned i, uint32_t, uint32_t v) { m_classifier.set_accept_broadcast(i, v & VMOLR_BAM); }, {}});
 }
@@ -233,15 +250,31 @@ void e10k_nic::sync_address(unsigned i)
         m_classifier.addresses().clear_entry(i);
 }
 
-void e10k_nic::sync_filter(unsigned i)
+// A bank of 5-tuple filter registers (receive: FTQF and friends; transmit: the rich option's), each
+// write decoded into `table`. l34t_imir 0: the bank has no queue register.
+void e10k_nic::add_filter_registers(filter_ids& ids, uint32_t saqf, uint32_t daqf, uint32_t sdpqf, uint32_t ftqf,
+                                    uint32_t l34t_imir, five_tuple_table& table)
+{
+    reg_file& r = m_pf.regs;
+    const unsigned n = static_cast<unsigned>(table.capacity());
+    auto hook = [this, &ids, &table](unsigned i, uint32_t, uint32_t) { sync_filter(ids, table, i); };
+    const char* prefix = l34t_imir ? "" : "TX";
+    ids.saqf = r.add({std::string(prefix) + "SAQF", saqf, 0, reg_access::rw, n, 4, hook, {}});
+    ids.daqf = r.add({std::string(prefix) + "DAQF", daqf, 0, reg_access::rw, n, 4, hook, {}});
+    ids.sdpqf = r.add({std::string(prefix) + "SDPQF", sdpqf, 0, reg_access::rw, n, 4, hook, {}});
+    ids.ftqf = r.add({std::string(prefix) + "FTQF", ftqf, 0, reg_access::rw, n, 4, hook, {}});
+    ids.l34t_imir = l34t_imir ? r.add({"L34T_IMIR", l34t_imir, 0, reg_access::rw, n, 4, hook, {}}) : ~0u;
+}
+
+void e10k_nic::sync_filter(const filter_ids& ids, five_tuple_table& table, unsigned i)
 {
     using namespace e10k;
     const reg_file& r = m_pf.regs;
-    const uint32_t ftqf = r.get(m_id.ftqf, i), sdpqf = r.get(m_id.sdpqf, i);
+    const uint32_t ftqf = r.get(ids.ftqf, i), sdpqf = r.get(ids.sdpqf, i);
     five_tuple_filter f;
     f.enabled = ftqf & FTQF_QUEUE_ENABLE;
-    f.src_ip = r.get(m_id.saqf, i);
-    f.dst_ip = r.get(m_id.daqf, i);
+    f.src_ip = r.get(ids.saqf, i);
+    f.dst_ip = r.get(ids.daqf, i);
     f.sport = static_cast<uint16_t>(sdpqf);
     f.dport = static_cast<uint16_t>(sdpqf >> 16);
     f.proto = static_cast<ftqf_protocol>(ftqf & FTQF_PROTOCOL_MASK);
@@ -253,14 +286,15 @@ void e10k_nic::sync_filter(unsigned i)
     f.priority = static_cast<uint8_t>((ftqf >> FTQF_PRIORITY_SHIFT) & 0x7);
     f.pool_valid = !(ftqf & FTQF_POOL_MASK);
     f.pool = static_cast<uint8_t>((ftqf >> FTQF_POOL_SHIFT) & 0x3F);
-    f.rx_queue = static_cast<uint16_t>((r.get(m_id.l34t_imir, i) & L34T_IMIR_RX_QUEUE_MASK) >> L34T_IMIR_RX_QUEUE_SHIFT);
+    if (ids.l34t_imir != ~0u)
+        f.rx_queue = static_cast<uint16_t>((r.get(ids.l34t_imir, i) & L34T_IMIR_RX_QUEUE_MASK) >> L34T_IMIR_RX_QUEUE_SHIFT);
     try {
-        m_classifier.filters().set(i, f);
+        table.set(i, f);
     } catch (const std::invalid_argument&) {
         // An enabled filter with priority 0: the hardware ignores it until it is valid.
         ++m_stats.bad_filter_writes;
         f.enabled = false;
-        m_classifier.filters().set(i, f);
+        table.set(i, f);
     }
 }
 

@@ -36,6 +36,9 @@ constexpr uint32_t RDBAL0 = 0x01000;        // RX queue n < 64 at 0x1000 + 0x40 
 constexpr uint32_t RXQ_STRIDE = 0x40;
 constexpr uint32_t RDBAL_OFF = 0x00, RDBAH_OFF = 0x04, RDLEN_OFF = 0x08, RDH_OFF = 0x10,
                    SRRCTL_OFF = 0x14, RDT_OFF = 0x18, RXDCTL_OFF = 0x28;
+constexpr uint32_t RDBAL64 = 0x0D000;       // RX queues 64..127 at 0xD000 + 0x40 (n - 64)
+// The PF's register block of RX queue n (< 128).
+constexpr uint32_t rx_queue_regs(unsigned n) { return n < 64 ? RDBAL0 + n * RXQ_STRIDE : RDBAL64 + (n - 64) * RXQ_STRIDE; }
 constexpr uint32_t RXCTRL = 0x03000;        // bit 0 RXEN
 constexpr uint32_t CRCERRS = 0x04000;       // statistics (read-only here)
 constexpr uint32_t RLEC = 0x04040;          // receive length errors
@@ -57,6 +60,9 @@ constexpr uint32_t TXQ_STRIDE = 0x40;
 constexpr uint32_t TDBAL_OFF = 0x00, TDBAH_OFF = 0x04, TDLEN_OFF = 0x08, TDH_OFF = 0x10,
                    TDT_OFF = 0x18, TXDCTL_OFF = 0x28;
 constexpr uint32_t PFVFTE0 = 0x08110;       // VF transmit enable, 2 x 32 bits
+constexpr uint32_t PFVFSPOOF0 = 0x08200;    // anti-spoofing, 8 registers of 8 VFs each (8.2.3.27.x)
+constexpr unsigned num_pfvfspoof = 8;
+constexpr uint32_t SSVPC = 0x08780;         // switch security violation packet count (spoofed frames)
 constexpr uint32_t RAL0 = 0x0A200;          // RAL(n) = 0xA200 + 8n, RAH(n) = 0xA204 + 8n
 constexpr uint32_t RAH0 = 0x0A204;
 constexpr uint32_t MPSAR_LO0 = 0x0A600;     // pool select per RAR: pools 31:0 and 63:32
@@ -67,6 +73,17 @@ constexpr uint32_t SDPQF0 = 0x0E400;        // source port 15:0, destination por
 constexpr uint32_t FTQF0 = 0x0E600;         // 5-tuple control
 constexpr uint32_t L34T_IMIR0 = 0x0E800;    // 5-tuple immediate interrupt / RX queue
 constexpr uint32_t VMOLR0 = 0x0F000;        // VM offload per pool; bit 27 BAM (accept broadcast)
+// Not 82599 registers: the richer transmit filters the Arrakis paper asks for, present only with
+// the platform option platform.nic.filters = rich. Each of the 128 entries has the layout of the
+// receive 5-tuple filters (SAQF, DAQF, SDPQF, FTQF; L34T_IMIR's queue is not used); a frame a
+// pool sends with TXFCTL's bit for that pool set leaves only if it is not IPv4 or it matches an
+// enabled entry for the pool (FTQF.Pool; an entry with the pool mask set applies to every pool).
+constexpr uint32_t TXSAQF0 = 0x0F400;
+constexpr uint32_t TXDAQF0 = 0x0F600;
+constexpr uint32_t TXSDPQF0 = 0x0F800;
+constexpr uint32_t TXFTQF0 = 0x0FA00;
+constexpr uint32_t TXFCTL0 = 0x0FC00;       // transmit filtering on, a bit per pool, 2 x 32 bits
+constexpr unsigned num_tx_filters = 128;
 constexpr uint32_t QPRC0 = 0x01030;         // per-queue packets received, 0x1030 + 0x40 n, n < 16
 constexpr uint32_t QPRDC0 = 0x01430;        // per-queue receive drops, 0x1430 + 0x40 n, n < 16
 constexpr unsigned num_queue_counters = 16; // QPRC/QPRDC count queues 0-15 here
@@ -107,6 +124,8 @@ constexpr uint32_t RTTBCNRC_RS_ENA = 1u << 31;      // rate scheduler enable
 constexpr unsigned RTTBCNRC_RF_INT_SHIFT = 14;      // rate factor = link rate / queue rate:
 constexpr uint32_t RTTBCNRC_RF_INT_MASK = 0x3FFFu << RTTBCNRC_RF_INT_SHIFT;   // integer part
 constexpr uint32_t RTTBCNRC_RF_DEC_MASK = 0x3FFF;   // and 14 bits of fraction
+constexpr unsigned PFVFSPOOF_MACAS_SHIFT = 0;  // bits 7:0 MAC anti-spoof, VF 8n+i at bit i
+constexpr unsigned PFVFSPOOF_VLANAS_SHIFT = 8; // bits 15:8 VLAN anti-spoof (stored, not enforced here)
 constexpr uint32_t RAH_AV = 1u << 31;       // address valid
 constexpr uint32_t VMOLR_BAM = 1u << 27;    // broadcast accept mode
 constexpr uint32_t RXDCTL_ENABLE = 1u << 25;

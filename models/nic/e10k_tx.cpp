@@ -160,6 +160,10 @@ bool e10k_nic::tx_service(unsigned queue)
             tx_finish_frame(queue, nullptr);
             return true;
         }
+        if (!tx_allowed(queue, q.assembling)) {
+            tx_finish_frame(queue, nullptr);
+            return true;
+        }
         auto frame = models::net::new_frame();
         frame->bytes.swap(q.assembling);   // the recycled frame's storage becomes the next assembly buffer
         if (frame->bytes.size() < models::net::min_frame_bytes)
@@ -167,6 +171,35 @@ bool e10k_nic::tx_service(unsigned queue)
         tx_finish_frame(queue, std::move(frame));
         return true;
     }
+}
+
+// The transmit switch's security checks on a frame a VF sends (82599 7.10.3.9.2): with MACAS set for
+// its pool, the source MAC must be one of the pool's receive addresses (RAL/RAH with the pool's
+// MPSAR bit); with the rich filters and TXFCTL set for the pool, an IPv4 frame must match one of
+// the pool's transmit filters. The PF's own queues are not checked. A refused frame is dropped and
+// counted for the pool.
+bool e10k_nic::tx_allowed(unsigned queue, const std::vector<uint8_t>& bytes)
+{
+    if (function_of_queue(queue) == &m_pf)
+        return true;
+    const unsigned pool = queue / e10k::queues_per_pool;
+    const uint64_t bit = 1ULL << pool;
+    if (m_mac_antispoof & bit) {
+        mac_address src;
+        std::copy(bytes.begin() + 6, bytes.begin() + 12, src.begin());
+        if (!(m_classifier.addresses().lookup(src) & bit)) {
+            ++m_stats.tx_spoofed[pool];
+            return false;
+        }
+    }
+    if (m_tx_filtering & bit) {
+        const frame_fields ff = parse_frame(bytes.data(), bytes.size());
+        if (ff.ipv4 && !m_tx_filters.match(ff, pool)) {
+            ++m_stats.tx_filtered[pool];
+            return false;
+        }
+    }
+    return true;
 }
 
 // A method rather than a thread: each activation sends what is due and re-arms itself for the

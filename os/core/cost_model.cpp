@@ -108,6 +108,8 @@ const prim_def prims[] = {
     {"vsic.poll", &cost_model::s_vsic_poll, 60, 0, "emulated VSIC core: one pass over the enabled VSICs' doorbells and the controller's completion ring finding nothing (estimate)"},
     {"vsic.command", &cost_model::s_vsic_command, 350, 2, "emulated VSIC core, per command: decode, VSA table lookup, bounds and rights check, LBA translation, physical command built, outstanding-command table entry (~350 instructions; estimate)"},
     {"vsic.complete", &cost_model::s_vsic_complete, 200, 1, "emulated VSIC core, per completion: match the controller's completion to the VSIC command, write the VSIC's completion, free the entry (~200 instructions; estimate)"},
+    {"arrakis.sw_demux", &cost_model::a_sw_demux, 40, 1,
+     "software demultiplexing once the NIC's 5-tuple filters are used up: a frame's header against the VNIC's filter list (estimate)"},
     {"app.echo", &cost_model::app_echo, 20, 0, "UDP echo server: loop and reply setup"},
     // Linux 3.8 storage path. "Calibrated": cycles chosen so that write() and fsync() on the four
     // file systems over the RAM-disk controller reproduce Arrakis Fig. 2 per operation, the device

@@ -56,6 +56,8 @@ struct cost_model {
         a_tx_clean;
     // The emulated VSIC core (os/kernel/vsic_emulator)
     primitive s_vsic_poll, s_vsic_command, s_vsic_complete;
+    // Arrakis dataplane under the control plane's policies
+    primitive a_sw_demux;
     // Applications
     primitive app_echo;
     // Linux-like storage path: VFS and file systems (os/linux/fs), block layer and driver

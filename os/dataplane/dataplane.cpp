@@ -67,6 +67,8 @@ unsigned dataplane::poll()
         }
         ++m_stats.rx_packets;
         m_core.touch_dma_lines(category::net_stack_in, 1, false, false);   // the headers
+        if (m_params.software_demux)
+            m_core.run(category::net_stack_in, m_c.a_sw_demux);   // what a hardware filter would have done
         if (m_driver_hook && m_driver_hook(p))
             continue;
         m_stack->input(p);

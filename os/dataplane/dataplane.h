@@ -22,6 +22,7 @@ struct dataplane_params {
     uint32_t buf_bytes = 2048;
     uint32_t rx_doorbell_batch = 32;   // buffers returned before the tail register is written
     unsigned poll_batch = 32;          // frames taken per poll
+    bool software_demux = false;       // the control plane left some of the VNIC's filters to software
 };
 
 struct dataplane_stats {

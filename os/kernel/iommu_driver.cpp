@@ -52,4 +52,14 @@ void iommu_driver::unmap(category c, uint16_t domain, uint64_t iova, uint64_t le
     }
 }
 
+void iommu_driver::detach(category c, uint16_t rid, uint16_t domain)
+{
+    dev::dev_handle u{&m_core, models::iommu_reg_base};
+    m_tables->detach(rid);
+    u.write_reg(c, ir::CCMD_REG, 0);
+    u.write_reg(c, ir::CCMD_REG + 4, ir::CCMD_ICC_HI);
+    u.write_reg(c, ir::IOTLB_REG, 0);
+    u.write_reg(c, ir::IOTLB_REG + 4, ir::IOTLB_IVT_HI | 2u << ir::IOTLB_IIRG_SHIFT_HI | domain);
+}
+
 } // namespace iovsim::os::kernel

@@ -24,6 +24,9 @@ public:
     }
     // Removes the mappings and invalidates each page in the IOTLB before returning.
     void unmap(category c, uint16_t domain, uint64_t iova, uint64_t len);
+    // Clears the requester's context entry, invalidates the context cache and the domain's IOTLB
+    // entries: the device's DMA faults from then on.
+    void detach(category c, uint16_t rid, uint16_t domain);
     io_page_tables& tables() { return *m_tables; }
 
     // The tables' view of memory and of the page allocator.

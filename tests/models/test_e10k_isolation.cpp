@@ -156,3 +156,129 @@ TEST(e10k_wrr, backlogged_pools_share_the_link_by_credit)
 }
 
 } // namespace
+
+// ---- Transmit security: MAC anti-spoofing and the rich option's transmit filters -------------
+
+namespace {
+
+// VF 3 sends from its queue 0 (ring and buffers through its IOMMU domain, as sriov_setup maps
+// them): each call puts one frame in the next slot and rings the doorbell.
+struct vf_sender {
+    nic_bench& b;
+    unsigned next = 0;
+    void init()
+    {
+        constexpr unsigned vf = sriov_setup::vf;
+        b.vf_wr(vf, vf::VFTDBAL0 + pf::TDBAL_OFF, static_cast<uint32_t>(sriov_setup::tx_iova));
+        b.vf_wr(vf, vf::VFTDBAL0 + pf::TDBAH_OFF, 0);
+        b.vf_wr(vf, vf::VFTDBAL0 + pf::TDLEN_OFF, 64 * desc_bytes);
+        b.vf_wr(vf, vf::VFTDBAL0 + pf::TXDCTL_OFF, TXDCTL_ENABLE);
+        b.pf_wr(pf::DMATXCTL, DMATXCTL_TE);
+        b.pf_wr(pf::PFVFTE0, 1u << vf);
+    }
+    void send(std::vector<uint8_t> f)
+    {
+        const uint64_t slot_pa = sriov_setup::tx_pa + 0x1000 + next * 128;   // 128 bytes per frame
+        f.resize(std::min<size_t>(f.size(), 128));
+        std::memcpy(b.mem.host_ptr(slot_pa, f.size()), f.data(), f.size());
+        const auto len = static_cast<uint32_t>(f.size());
+        tx_desc{sriov_setup::tx_iova + 0x1000 + next * 128,
+                TXD_DTYP_DATA | TXD_CMD_DEXT | TXD_CMD_IFCS | TXD_CMD_EOP | TXD_CMD_RS | len, len << TXD_PAYLEN_SHIFT}
+            .encode(b.mem.host_ptr(sriov_setup::tx_pa + next * desc_bytes, desc_bytes));
+        ++next;
+        b.vf_wr(sriov_setup::vf, vf::VFTDBAL0 + pf::TDT_OFF, next);
+        wait(ns(5000));
+    }
+    bool done(unsigned slot)
+    {
+        return tx_desc::decode(b.mem.host_ptr(sriov_setup::tx_pa + slot * desc_bytes, desc_bytes)).olinfo_status & TXD_STAT_DD;
+    }
+};
+
+// A UDP frame from `src` (MAC) 10.0.0.2:sport to 10.0.0.1:dport.
+std::vector<uint8_t> udp_from(const mac& src, uint16_t sport, uint16_t dport)
+{
+    auto f = udp_frame(peer_mac, sport, dport, 32);
+    std::copy(src.begin(), src.end(), f.begin() + 6);
+    return f;
+}
+
+nic::e10k_params rich()
+{
+    nic::e10k_params p = nic_bench::nic_p();
+    p.rich_filters = true;
+    return p;
+}
+
+} // namespace
+
+TEST(e10k_antispoof, vf_frames_with_another_source_mac_are_dropped_and_counted)
+{
+    nic_bench b;
+    sriov_setup s(b);
+    b.run([&] {
+        s.program();
+        vf_sender tx{b};
+        tx.init();
+        // Off: any source goes out.
+        tx.send(udp_from(nic_mac, 1, 2));
+        EXPECT_EQ(b.peer.got.size(), 1u);
+        // MACAS for VF 3 (PFVFSPOOF(0) bit 3): only its own address (RAR 1 -> pool 3) leaves.
+        b.pf_wr(pf::PFVFSPOOF0, 1u << sriov_setup::vf);
+        tx.send(udp_from(nic_mac, 1, 2));
+        tx.send(udp_from(vf3_mac, 1, 2));
+        tx.send(udp_from(peer_mac, 1, 2));
+        ASSERT_EQ(b.peer.got.size(), 2u);
+        EXPECT_TRUE(std::equal(vf3_mac.begin(), vf3_mac.end(), b.peer.got[1].first->bytes.begin() + 6));
+        EXPECT_EQ(b.nic.stats().tx_spoofed[sriov_setup::vf], 2u);
+        EXPECT_EQ(b.pf_rd(pf::SSVPC), 2u);
+        // The dropped frames' descriptors still complete: the VF's ring does not stall.
+        for (unsigned i = 0; i < 4; ++i)
+            EXPECT_TRUE(tx.done(i)) << i;
+        EXPECT_EQ(b.vf_rd(sriov_setup::vf, vf::VFTDBAL0 + pf::TDH_OFF), 4u);
+        // The PF's own queues are not checked.
+        EXPECT_EQ(b.nic.stats().tx_spoofed[pf_pool], 0u);
+    });
+}
+
+TEST(e10k_txfilter, absent_on_the_82599)
+{
+    nic_bench b;
+    b.run([&] {
+        uint32_t v = 0;
+        EXPECT_EQ(b.raw(tlm::TLM_WRITE_COMMAND, nic_pf_bar0 + pf::TXFTQF0, v), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        EXPECT_EQ(b.raw(tlm::TLM_READ_COMMAND, nic_pf_bar0 + pf::TXFCTL0, v), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    });
+}
+
+TEST(e10k_txfilter, rich_filters_pass_only_the_pools_own_address_and_port)
+{
+    nic_bench b(rich());
+    sriov_setup s(b);
+    b.run([&] {
+        s.program();
+        vf_sender tx{b};
+        tx.init();
+        // Filter 0: VF 3 may send UDP from 10.0.0.2 port 7000, to anyone.
+        b.pf_wr(pf::TXSAQF0, 0x0A000002);
+        b.pf_wr(pf::TXSDPQF0, 7000);
+        b.pf_wr(pf::TXFTQF0, 1u /* UDP */ | 1u << FTQF_PRIORITY_SHIFT | sriov_setup::vf << FTQF_POOL_SHIFT |
+                                 FTQF_MASK_DST_ADDR | FTQF_MASK_DST_PORT | FTQF_QUEUE_ENABLE);
+        tx.send(udp_from(vf3_mac, 9999, 1));   // filtering still off for the pool
+        b.pf_wr(pf::TXFCTL0, 1u << sriov_setup::vf);
+        tx.send(udp_from(vf3_mac, 7000, 1));   // allowed
+        tx.send(udp_from(vf3_mac, 7001, 1));   // another port
+        auto other_ip = udp_from(vf3_mac, 7000, 1);
+        other_ip[14 + 15] = 9;                 // source 10.0.0.9
+        tx.send(other_ip);
+        tx.send(plain_frame(peer_mac, 80));    // not IPv4: not filtered
+        ASSERT_EQ(b.peer.got.size(), 3u);
+        EXPECT_EQ(b.nic.stats().tx_filtered[sriov_setup::vf], 2u);
+        // The same filter bound to another pool does not help VF 3.
+        b.pf_wr(pf::TXFTQF0, 1u | 1u << FTQF_PRIORITY_SHIFT | 1u << FTQF_POOL_SHIFT | FTQF_MASK_DST_ADDR |
+                                 FTQF_MASK_DST_PORT | FTQF_QUEUE_ENABLE);
+        tx.send(udp_from(vf3_mac, 7000, 1));
+        EXPECT_EQ(b.peer.got.size(), 3u);
+        EXPECT_EQ(b.nic.stats().tx_filtered[sriov_setup::vf], 3u);
+    });
+}

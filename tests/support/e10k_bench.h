@@ -17,6 +17,7 @@
 
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/simple_target_socket.h>
 
 #include "models/iommu/iommu.h"
 #include "models/iommu/iommu_regs.h"
@@ -27,6 +28,7 @@
 #include "models/platform/dram.h"
 #include "models/platform/pcie_link.h"
 #include "models/platform/root_complex.h"
+#include "os/core/cpu_core.h"
 #include "os/kernel/io_page_tables.h"
 
 namespace iovsim::testing::e10k_bench {
@@ -105,6 +107,32 @@ constexpr unsigned num_vfs = 4;
 constexpr unsigned pf_pool = num_vfs;        // VT_CTL.DEF_PL: the PF's pool after the VFs'
 const sc_time propagation = ns(5);
 
+// A core of the host, for benches whose software runs as it would (drivers, the control plane):
+// default costs, nothing charged for cold caches.
+struct host_core {
+    struct no_target : sc_module {
+        tlm_utils::simple_target_socket<no_target> socket;
+        explicit no_target(sc_module_name n) : sc_module(n), socket("socket")
+        {
+            socket.register_b_transport(this, &no_target::b_transport);
+        }
+        void b_transport(tlm::tlm_generic_payload& t, sc_time&) { t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE); }
+    };
+    static os::cost_model costs_of()
+    {
+        os::cost_model c;
+        c.cold_after_idle_ns = 1e9;
+        c.mmio_write_ns = 50;
+        return c;
+    }
+    os::cost_model costs = costs_of();
+    os::accounting acct;
+    no_target nothing{"nothing"};
+    os::cpu_core core;
+    explicit host_core(models::dram& m) : core("core", 0, costs, m, acct, sc_time(1, SC_US)) {}
+};
+
+// with_core: the bus master is a simulated core (core()), and run() runs the test as its task.
 struct nic_bench : testing::driver_thread {
     dram mem;
     root_complex rc;
@@ -118,6 +146,7 @@ struct nic_bench : testing::driver_thread {
     fake_irq core0;
     dram_phys_mem phys{mem};
     bump_pages pages;
+    std::unique_ptr<host_core> host;
 
     static dram_params dram_p()
     {
@@ -132,7 +161,7 @@ struct nic_bench : testing::driver_thread {
         return p;
     }
 
-    explicit nic_bench(const nic::e10k_params& np = nic_p(), const iommu::iommu_params& ip = {})
+    explicit nic_bench(const nic::e10k_params& np = nic_p(), const iommu::iommu_params& ip = {}, bool with_core = false)
         : mem("mem", dram_p()), rc("rc", dram_p().size_bytes), link("link", pcie_params{}), mmu("mmu", ip),
           nic("nic", np)
     {
@@ -144,19 +173,43 @@ struct nic_bench : testing::driver_thread {
         rc.mmio_init.bind(link.down_target);   // port 0: the NIC
         rc.mmio_init.bind(mmu.reg_target);     // port 1: the IOMMU
         link.down_init.bind(nic.bar);
-        cpu.socket.bind(rc.cpu_target);
+        if (with_core) {
+            host = std::make_unique<host_core>(mem);
+            host->core.bus.bind(rc.cpu_target);
+            cpu.socket.bind(host->nothing.socket);
+        } else {
+            cpu.socket.bind(rc.cpu_target);
+        }
         rc.map_mmio(nic_pf_bar0, nic_pf_bar0_size, 0, "nic pf bar0");
         rc.map_mmio(nic_pf_msix_bar, 0x1000, 0, "nic pf msix");
         rc.map_mmio(nic_vf_bar_base, 64 * nic_vf_bar_stride, 0, "nic vf bars");
         rc.map_mmio(iommu_reg_base, iommu_reg_size, 1, "iommu");
-        rc.attach_core(0, core0);
+        if (host)
+            rc.attach_core(0, host->core);
+        else
+            rc.attach_core(0, core0);
         wire.connect(nic, peer);
         nic.attach(wire, 0);
     }
     // ---- MMIO, as a core does it (tests/support/model_bench.h).
     tlm::tlm_response_status raw(tlm::tlm_command cmd, uint64_t addr, uint32_t& v) { return cpu.raw(cmd, addr, v); }
-    uint32_t rd(uint64_t addr) { return cpu.rd(addr); }
-    void wr(uint64_t addr, uint32_t v) { cpu.wr(addr, v); }
+    uint32_t rd(uint64_t addr) { return host ? host->core.mmio_read32(os::category::scheduler, addr) : cpu.rd(addr); }
+    void wr(uint64_t addr, uint32_t v)
+    {
+        if (host)
+            host->core.mmio_write32(os::category::scheduler, addr, v);
+        else
+            cpu.wr(addr, v);
+    }
+    void run(std::function<void()> f)
+    {
+        if (!host)
+            return driver_thread::run(std::move(f));
+        body = std::move(f);
+        host->core.spawn("test_driver", [this] { body(); }, false);
+        sc_start();
+    }
+    os::cpu_core& core() { return host->core; }
     uint32_t pf_rd(uint32_t off) { return rd(nic_pf_bar0 + off); }
     void pf_wr(uint32_t off, uint32_t v) { wr(nic_pf_bar0 + off, v); }
     static uint64_t vf_bar(unsigned vf) { return nic_vf_bar_base + vf * nic_vf_bar_stride; }
