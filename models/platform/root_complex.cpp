@@ -38,6 +38,12 @@ void root_complex::cpu_b_transport(int core, tlm::tlm_generic_payload& trans, sc
 {
     (void)core;   // cores share the path to the devices
     const uint64_t addr = trans.get_address();
+    if (addr >= msi_base && addr - msi_base < msi_size) {
+        // A core's write in MSI format is an interprocessor interrupt (as its local APIC's ICR would
+        // send): its own stores are already in memory, so nothing holds it.
+        deliver_msi(trans, delay, nullptr);
+        return;
+    }
     for (const window& w : m_windows) {
         if (addr >= w.base && addr - w.base < w.size) {
             // Devices decode their own BARs: the address goes through unchanged.
@@ -49,6 +55,29 @@ void root_complex::cpu_b_transport(int core, tlm::tlm_generic_payload& trans, sc
     trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
+void root_complex::deliver_msi(tlm::tlm_generic_payload& trans, sc_time& delay, const sc_time* not_before)
+{
+    uint32_t data = 0;
+    if (!trans.is_write() || trans.get_data_length() != 4) {
+        ++m_unrouted;
+        trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    std::memcpy(&data, trans.get_data_ptr(), 4);
+    const unsigned dest = static_cast<unsigned>((trans.get_address() - msi_base) >> msi_dest_shift) & 0xFF;
+    if (dest >= m_cores.size() || m_cores[dest] == nullptr) {
+        ++m_unrouted;
+        trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    ++m_msis;
+    const sc_time now = sc_time_stamp();
+    if (not_before && *not_before > now + delay)
+        delay = *not_before - now;
+    m_cores[dest]->deliver_irq(data & 0xFF, delay);
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
 void root_complex::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
 {
     const uint64_t addr = trans.get_address();
@@ -56,26 +85,8 @@ void root_complex::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& del
     trans.get_extension(ext);
     const uint16_t rid = ext ? ext->requester_id : 0;
     if (addr >= msi_base && addr - msi_base < msi_size) {
-        uint32_t data = 0;
-        if (!trans.is_write() || trans.get_data_length() != 4) {
-            ++m_unrouted;
-            trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-            return;
-        }
-        std::memcpy(&data, trans.get_data_ptr(), 4);
-        const unsigned dest = static_cast<unsigned>((addr - msi_base) >> msi_dest_shift) & 0xFF;
-        if (dest >= m_cores.size() || m_cores[dest] == nullptr) {
-            ++m_unrouted;
-            trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-            return;
-        }
-        ++m_msis;
-        const sc_time now = sc_time_stamp();
         auto it = m_writes_visible.find(rid);
-        if (it != m_writes_visible.end() && it->second > now + delay)
-            delay = it->second - now;
-        m_cores[dest]->deliver_irq(data & 0xFF, delay);
-        trans.set_response_status(tlm::TLM_OK_RESPONSE);
+        deliver_msi(trans, delay, it != m_writes_visible.end() ? &it->second : nullptr);
         return;
     }
     if (addr < m_dram_bytes) {

@@ -4,6 +4,7 @@
 // or, for the MSI address window, to the interrupt controller of the destination core. An MSI is
 // delivered no earlier than the writes its requester posted before it became visible in memory
 // (PCIe producer/consumer ordering: the handler finds the data the device wrote before signalling).
+// A core's own write to the MSI window is an interprocessor interrupt.
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -50,6 +51,8 @@ private:
     };
     void cpu_b_transport(int core, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    // An MSI-format write to the core its address names, no earlier than `not_before` when given.
+    void deliver_msi(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay, const sc_core::sc_time* not_before);
 
     uint64_t m_dram_bytes;
     std::vector<window> m_windows;

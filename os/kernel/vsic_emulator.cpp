@@ -60,6 +60,7 @@ void vsic_emulator::refresh(unsigned v)
     s.cq_base = u64(b + reg::queue_reg(0, reg::CQBAL_OFF)) & ~0xFULL;
     s.sq_size = word(b + reg::queue_reg(0, reg::SQSZ_OFF));
     s.cq_size = word(b + reg::queue_reg(0, reg::CQSZ_OFF));
+    s.qctl = word(b + reg::queue_reg(0, reg::QCTL_OFF));
     s.dma_base = u64(b + reg::EMU_DMA_BASE_LO);
     s.dma_len = u64(b + reg::EMU_DMA_LEN_LO);
     const auto size_ok = [](uint32_t n) { return n >= reg::min_queue_entries && n <= storage::max_queue_entries; };
@@ -239,6 +240,14 @@ bool vsic_emulator::post(const completion& c)
     if (s.cq_tail == 0)
         s.phase = !s.phase;
     ++m_stats.completions;
+    if (s.qctl & reg::QCTL_IEN) {
+        const uint64_t entry = b + reg::MSIX0 + ((s.qctl & reg::QCTL_IV_MASK) >> reg::QCTL_IV_SHIFT) * storage::msix_entry_bytes;
+        if (!(word(entry + reg::MSIX_CTRL) & reg::MSIX_VECTOR_MASKED)) {
+            const uint64_t addr = word(entry + reg::MSIX_ADDR_LO) | uint64_t(word(entry + reg::MSIX_ADDR_HI)) << 32;
+            m_core.mmio_write32(category::vsic, addr, word(entry + reg::MSIX_DATA));
+            ++m_stats.interrupts;
+        }
+    }
     m_core.acct().close(c.request);
     m_core.set_request(no_request);
     return true;

@@ -12,6 +12,10 @@
 // request in the core's accounting, category `vsic`. Idle is cheap: the core sleeps on watches of
 // the register pages (store announcements) and of the controller's completion ring.
 //
+// Completions: the application polls its completion ring, or, when its pair asks for interrupts
+// (QCTL.IEN), the VSIC core sends the vector of the VSIC's MSI-X entry to the application's core
+// as an interprocessor interrupt (a write in MSI format), a virtualized interrupt.
+//
 // The emulated VSIC takes contiguous buffers and two-entry PRPs whose pages lie in the DMA window
 // the kernel granted (EMU_DMA_*); a PRP list, which it cannot check without reading it, is refused
 // as malformed.
@@ -38,6 +42,7 @@ struct vsic_emulator_stats {
     uint64_t completions = 0;   // posted to VSICs (forwarded and refused)
     uint64_t refused = 0;       // bounds, rights, namespace, or outside the DMA window
     uint64_t malformed = 0;
+    uint64_t interrupts = 0;    // virtualized interrupts sent to applications' cores
 };
 
 class vsic_emulator {
@@ -54,7 +59,7 @@ private:
     struct vsic_state {
         bool enabled = false;
         uint64_t sq_base = 0, cq_base = 0;
-        uint32_t sq_size = 0, cq_size = 0;
+        uint32_t sq_size = 0, cq_size = 0, qctl = 0;
         uint32_t sq_head = 0, cq_tail = 0;
         bool phase = true;
         uint64_t dma_base = 0, dma_len = 0;

@@ -423,6 +423,10 @@ TEST(StorageVsic, HardwareTranslatesAndChecks)
         // As the PF's write plus the VSIC core's 50 cycles and one more block.
         EXPECT_EQ(b.await_cqe(cq_pa, 0) - t0, ns(1410 + 50 + 10));
         EXPECT_EQ(b.get_cqe(cq_pa, 0).code, status::success);
+        // The VSIC's own MSI-X entry, at the CQE's landing.
+        ASSERT_EQ(b.core0.got.size(), 1u);
+        EXPECT_EQ(b.core0.got[0].first, 40u);
+        EXPECT_EQ(b.core0.got[0].second - t0, ns(1470));
         std::vector<uint8_t> img(2 * block_bytes);
         b.ctrl.durable().read(1010, 2, img.data());
         EXPECT_EQ(0, std::memcmp(img.data(), b.mem.host_ptr(buf_pa, img.size()), img.size()));

@@ -315,6 +315,38 @@ TEST(StorageHost, EmulatedVsicServesTwoApplications)
     }
 }
 
+// An application that sleeps until its emulated VSIC interrupts it: the VSIC core sends the
+// VSIC's MSI-X vector to the application's core as an interprocessor interrupt.
+TEST(StorageHost, EmulatedVsicInterruptsTheApplication)
+{
+    host h({"platform.storage.vsic_mode=emulated", "platform.storage.device=ramdisk"});
+    bool done = false;
+    unsigned irqs = 0;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        h.setup->map_vsa(category::scheduler, g.vsic, 0, 3, 0, 64, true, true);
+        auto q = h.queue(g.regs, 0, g.region_pa, os::dev::blk_wait::interrupt);
+        core.set_irq_handler([&](unsigned v) {
+            EXPECT_EQ(v, 50u);
+            ++irqs;
+            q->interrupt();
+        });
+        q->init(category::scheduler);
+        for (uint16_t i = 0; i < 4; ++i)
+            EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, i, 3, 2 * i, 2, g.region_pa + 0x4000)), 0);
+        done = true;
+        h.emu->stop();
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_EQ(irqs, 4u);
+    EXPECT_EQ(h.emu->stats().interrupts, 4u);
+    EXPECT_EQ(h.tb.root().msis(), 4u);
+}
+
 // A hardware VSIC: its DMA runs in the application's IOMMU domain, so a buffer outside the
 // application's memory faults in the IOMMU and fails that command alone.
 TEST(StorageHost, HardwareVsicDmaFaultFailsOneCommand)
