@@ -66,6 +66,12 @@ void storage_testbed::declare(cfg::schema& s)
                "the controller's link: PCIe 3.0 (MegaRAID RS3DC040 / SAS3108: PCIe 3.0 x8, product brief); the rest of platform.pcie.* is shared");
     s.add_int("platform.storage.pcie.lanes", 8, 1, 32, "", "the controller's link width (x8)");
     s.add_real("platform.storage.pcie.encoding", 128.0 / 130.0, 0.1, 1.0, "", "line code efficiency: 128b/130b for Gen3");
+    s.add_bool("os.vsic.bounce", false,
+               "emulated VSICs copy data through the VSIC core's own buffers (the controller never reaches applications' memory) "
+               "instead of letting the controller DMA to applications' buffers");
+    s.add_int("os.vsic.bounce_slot_kb", 64, 1, 1024, "KiB", "bounce buffer per command in flight (larger commands are refused)");
+    s.add_int("os.vsic.emulator_entries", 64, 2, storage::max_queue_entries, "",
+              "entries of the emulating core's queue pair on the controller (its commands in flight)");
     s.add_int("os.blk.queue_entries", 64, 2, storage::max_queue_entries, "", "entries of each block queue's rings");
 }
 

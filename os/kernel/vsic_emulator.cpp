@@ -176,20 +176,57 @@ void vsic_emulator::serve(unsigned v)
         }
         if (!ok)
             return refuse(status::data_transfer_error, m_stats.refused);
+        if (m_p.bounce_slot_bytes && bytes > m_p.bounce_slot_bytes)
+            return refuse(status::invalid_field, m_stats.refused);   // beyond what a bounce slot holds
     }
+    const unsigned index = static_cast<unsigned>(slot - m_pending.begin());
+    pending p{v, cmd.cid, req, true};
+    p.read = cmd.op == storage::opcode::read;
+    p.prp1 = cmd.prp1;
+    p.prp2 = cmd.prp2;
+    p.prp = cmd.flags == storage::SQE_DPTR_PRP;
+    p.bytes = cmd.op == storage::opcode::flush ? 0 : cmd.nlb * storage::block_bytes;
+    const bool bounce = m_p.bounce_slot_bytes && p.bytes > 0;
+    if (bounce && cmd.op == storage::opcode::write)
+        bounce_copy(p, index, true);
     dev::blk_request r;
     r.op = cmd.op == storage::opcode::read ? dev::blk_op::read : cmd.op == storage::opcode::write ? dev::blk_op::write : dev::blk_op::flush;
     r.nsid = storage::pf_nsid;
     r.lba = t.phys_lba;
     r.blocks = cmd.nlb;
-    r.iova = cmd.prp1;
-    r.iova2 = cmd.prp2;
-    r.prp = cmd.flags == storage::SQE_DPTR_PRP;
-    r.cid = static_cast<uint16_t>(slot - m_pending.begin());
+    r.iova = bounce ? m_p.bounce_pa + uint64_t(index) * m_p.bounce_slot_bytes : cmd.prp1;
+    r.iova2 = bounce ? 0 : cmd.prp2;
+    r.prp = !bounce && p.prp;
+    r.cid = static_cast<uint16_t>(index);
     m_pfq->submit(category::vsic, r);
-    *slot = {v, cmd.cid, req, true};
+    *slot = p;
     ++m_stats.commands;
     m_core.set_request(no_request);
+}
+
+void vsic_emulator::bounce_copy(const pending& p, unsigned slot, bool to_bounce)
+{
+    const auto& costs = m_core.costs();
+    const uint64_t bounce = m_p.bounce_pa + uint64_t(slot) * m_p.bounce_slot_bytes;
+    const uint64_t first = p.prp ? std::min<uint64_t>(p.bytes, storage::page_bytes - p.prp1 % storage::page_bytes) : p.bytes;
+    const std::pair<uint64_t, uint64_t> pieces[] = {{p.prp1, first}, {p.prp2, p.bytes - first}};
+    uint64_t at = 0;
+    for (const auto& [app, len] : pieces) {
+        if (len == 0)
+            continue;
+        uint8_t* a = m_core.mem(app, len);
+        uint8_t* b = m_core.mem(bounce + at, len);
+        if (to_bounce)
+            std::memcpy(b, a, len);
+        else
+            std::memcpy(a, b, len);
+        at += len;
+    }
+    m_core.copy(category::vsic, p.bytes);
+    // The application's lines live in its core's cache (it wrote the data, or will read it); read
+    // data comes from DRAM, where the controller's DMA put it.
+    const double per_line = costs.c2c_line_ns + (to_bounce ? 0.0 : costs.dram_stream_line_ns);
+    m_core.charge_ns(category::vsic, lines_of(p.bytes) * per_line);
 }
 
 void vsic_emulator::reap()
@@ -205,6 +242,8 @@ void vsic_emulator::reap()
         if (!p)
             continue;   // not ours (cannot happen with a sane controller): dropped
         m_core.run(category::vsic, costs.s_vsic_complete);
+        if (m_p.bounce_slot_bytes && p->read && p->bytes > 0 && next.status == 0)
+            bounce_copy(*p, next.cid, false);
         p->busy = false;
         const completion c{p->vsic, p->cid, static_cast<status>(next.status), p->request};
         if (!post(c))

@@ -16,6 +16,9 @@
 // (QCTL.IEN), the VSIC core sends the vector of the VSIC's MSI-X entry to the application's core
 // as an interprocessor interrupt (a write in MSI format), a virtualized interrupt.
 //
+// With bounce buffers the data passes through the core (copied, its lines taken from or given to
+// the application's core), as an emulation whose controller cannot reach applications' memory would.
+//
 // The emulated VSIC takes contiguous buffers and two-entry PRPs whose pages lie in the DMA window
 // the kernel granted (EMU_DMA_*); a PRP list, which it cannot check without reading it, is refused
 // as malformed.
@@ -35,6 +38,12 @@ struct vsic_emulator_params {
     unsigned pf_queue = 1;      // the controller's queue pair it forwards on
     uint64_t sq_pa = 0, cq_pa = 0;   // that pair's rings (the PF's domain maps them)
     uint32_t entries = 64;
+    // Bounce buffers (0 bytes: none): the core copies write data from the application into a slot
+    // of its own memory before forwarding, and read data back after, so the controller's DMA never
+    // reaches applications' memory. `bounce_pa`: entries slots of `bounce_slot_bytes` (the PF's
+    // domain maps them); larger commands are refused.
+    uint64_t bounce_pa = 0;
+    uint32_t bounce_slot_bytes = 0;
 };
 
 struct vsic_emulator_stats {
@@ -69,6 +78,10 @@ private:
         uint16_t cid = 0;
         request_id request = no_request;
         bool busy = false;
+        bool read = false;
+        uint64_t prp1 = 0, prp2 = 0;   // the application's buffer (bounce: where read data goes)
+        bool prp = false;
+        uint32_t bytes = 0;
     };
     struct completion {          // waiting for room in a VSIC's completion ring
         unsigned vsic;
@@ -85,6 +98,8 @@ private:
     void reap();
     bool post(const completion& c);
     bool in_window(const vsic_state& s, uint64_t iova, uint64_t bytes) const;
+    // Copies between the application's buffer (contiguous, or two PRP pages) and bounce slot `slot`.
+    void bounce_copy(const pending& p, unsigned slot, bool to_bounce);
 
     cpu_core& m_core;
     vsic_emulator_params m_p;

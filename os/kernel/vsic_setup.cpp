@@ -60,9 +60,10 @@ vsic_grant vsic_setup::create_vsic(category c, uint64_t region_bytes)
     g.region_bytes = whole_pages(region_bytes);
     g.region_pa = m_mem.alloc(g.region_bytes);
     if (m_layout.emulated) {
-        // The controller DMAs straight to the application's buffers; the emulating core keeps each
-        // VSIC inside its window.
-        map_for_pf(g.region_pa, g.region_bytes);
+        // Without bounce buffers the controller DMAs straight to the application's buffers; the
+        // emulating core keeps each VSIC inside its window either way.
+        if (!m_layout.bounce)
+            map_for_pf(g.region_pa, g.region_bytes);
         g.regs.write(c, reg::EMU_DMA_BASE_LO, static_cast<uint32_t>(g.region_pa));
         g.regs.write(c, reg::EMU_DMA_BASE_HI, static_cast<uint32_t>(g.region_pa >> 32));
         g.regs.write(c, reg::EMU_DMA_LEN_LO, static_cast<uint32_t>(g.region_bytes));
@@ -77,6 +78,25 @@ vsic_grant vsic_setup::create_vsic(category c, uint64_t region_bytes)
     const dev::blk_regs pf = m_layout.pf(m_core);
     pf.write(c, g.vsic < 32 ? reg::VSICEN0 : reg::VSICEN1, static_cast<uint32_t>(m_enabled >> (g.vsic < 32 ? 0 : 32)));
     return g;
+}
+
+vsic_emulator_params vsic_setup::emulator_params(unsigned pf_queue, uint32_t entries, uint32_t bounce_slot_bytes)
+{
+    vsic_emulator_params ep;
+    ep.window_pa = m_layout.emulated_base;
+    ep.max_vsics = m_max_vsics;
+    ep.pf_queue = pf_queue;
+    ep.entries = entries;
+    ep.sq_pa = m_mem.alloc(uint64_t(entries) * storage::sqe_bytes);
+    ep.cq_pa = m_mem.alloc(uint64_t(entries) * storage::cqe_bytes);
+    map_for_pf(ep.sq_pa, uint64_t(entries) * storage::sqe_bytes);
+    map_for_pf(ep.cq_pa, uint64_t(entries) * storage::cqe_bytes);
+    if (m_layout.bounce && bounce_slot_bytes > 0) {
+        ep.bounce_slot_bytes = bounce_slot_bytes;
+        ep.bounce_pa = m_mem.alloc(uint64_t(entries) * bounce_slot_bytes);
+        map_for_pf(ep.bounce_pa, uint64_t(entries) * bounce_slot_bytes);
+    }
+    return ep;
 }
 
 void vsic_setup::map_vsa(category c, unsigned vsic, unsigned slot, uint16_t vsa_id, uint64_t base_lba, uint64_t blocks,

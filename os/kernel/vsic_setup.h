@@ -15,6 +15,7 @@
 #include "os/kernel/iommu_driver.h"
 #include "os/kernel/phys_alloc.h"
 #include "os/kernel/storage_vsa.h"
+#include "os/kernel/vsic_emulator.h"
 
 namespace iovsim::os::kernel {
 
@@ -27,6 +28,8 @@ constexpr uint16_t storage_vsic_domain0 = 101;
 struct vsic_layout {
     bool emulated = false;
     uint64_t emulated_base = 0;   // emulated: a copy of the PF window, then one window per VSIC
+    bool bounce = false;          // emulated: data passes through the VSIC core's bounce buffers, so
+                                  // the controller's domain maps no application memory
     static constexpr uint64_t emulated_bytes =
         storage::reg::pf_window + uint64_t(storage::max_vsics) * storage::reg::function_window;
 
@@ -52,6 +55,10 @@ public:
     // Lets the controller's PF reach [pa, pa + bytes) (whole pages): the kernel's own rings, the
     // emulating core's rings, and (emulated VSICs, direct use) applications' memory.
     void map_for_pf(uint64_t pa, uint64_t bytes);
+    // What the emulating core needs (emulated layout): its queue pair `pf_queue` on the controller,
+    // with rings of `entries`, and bounce slots of `bounce_slot_bytes` when the layout bounces; all
+    // allocated here and mapped for the PF.
+    vsic_emulator_params emulator_params(unsigned pf_queue, uint32_t entries, uint32_t bounce_slot_bytes);
     // A VSIC with `region_bytes` of DMA-able memory for its application. Throws std::runtime_error
     // when none is left.
     vsic_grant create_vsic(category c, uint64_t region_bytes);

@@ -76,13 +76,14 @@ private:
         m_iommu = std::make_unique<os::kernel::iommu_driver>(core, m_tb.pages(), static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels")));
         os::kernel::vsic_layout layout;
         layout.emulated = emulated;
+        layout.bounce = m_cfg.get_bool("os.vsic.bounce");
         if (emulated)
             layout.emulated_base = m_tb.pages().alloc(os::kernel::vsic_layout::emulated_bytes);
         m_setup = std::make_unique<os::kernel::vsic_setup>(core, m_tb.pages(), *m_iommu, layout, storage::max_vsics);
         m_setup->boot(category::scheduler);
         const uint32_t entries = static_cast<uint32_t>(m_cfg.get_int("os.blk.queue_entries"));
         if (emulated)
-            start_emulator(layout, entries);
+            start_emulator();
 
         // The application's memory: its rings, then its write buffer.
         const uint64_t rings = uint64_t(entries) * (storage::sqe_bytes + storage::cqe_bytes);
@@ -145,18 +146,12 @@ private:
         m_tb.stop();
     }
 
-    void start_emulator(const os::kernel::vsic_layout& layout, uint32_t entries)
+    void start_emulator()
     {
-        os::kernel::vsic_emulator_params ep;
-        ep.window_pa = layout.emulated_base;
-        ep.max_vsics = storage::max_vsics;
-        ep.pf_queue = 1;
-        ep.entries = entries;
-        ep.sq_pa = m_tb.pages().alloc(uint64_t(entries) * storage::sqe_bytes);
-        ep.cq_pa = m_tb.pages().alloc(uint64_t(entries) * storage::cqe_bytes);
-        m_setup->map_for_pf(ep.sq_pa, uint64_t(entries) * storage::sqe_bytes);
-        m_setup->map_for_pf(ep.cq_pa, uint64_t(entries) * storage::cqe_bytes);
-        m_emu = std::make_unique<os::kernel::vsic_emulator>(m_tb.core(vsic_core), ep);
+        const uint32_t bounce = static_cast<uint32_t>(m_cfg.get_int("os.vsic.bounce_slot_kb")) * 1024;
+        m_emu = std::make_unique<os::kernel::vsic_emulator>(
+            m_tb.core(vsic_core),
+            m_setup->emulator_params(1, static_cast<uint32_t>(m_cfg.get_int("os.vsic.emulator_entries")), bounce));
         m_tb.spawn(vsic_core, "vsic_core", [this] { m_emu->run(); });
     }
 

@@ -50,6 +50,7 @@ struct host {
     std::unique_ptr<os::kernel::vsic_setup> setup;
     std::unique_ptr<os::kernel::vsic_emulator> emu;
     uint64_t emu_base = 0;
+    bool bounce = false;
 
     explicit host(const std::vector<std::string>& sets) : cfg(platform(sets)), tb(cfg, 2) {}
 
@@ -59,6 +60,7 @@ struct host {
         iommu = std::make_unique<os::kernel::iommu_driver>(core, tb.pages(), 4);
         os::kernel::vsic_layout layout;
         layout.emulated = tb.mode() == sim::vsic_mode::emulated;
+        layout.bounce = bounce;
         if (layout.emulated)
             layout.emulated_base = tb.pages().alloc(os::kernel::vsic_layout::emulated_bytes);
         emu_base = layout.emulated_base;
@@ -66,15 +68,7 @@ struct host {
         setup->boot(category::scheduler);
         if (!layout.emulated)
             return;
-        os::kernel::vsic_emulator_params ep;
-        ep.window_pa = layout.emulated_base;
-        ep.max_vsics = 8;
-        ep.pf_queue = 1;
-        ep.entries = 64;
-        ep.sq_pa = tb.pages().alloc(ep.entries * storage::sqe_bytes);
-        ep.cq_pa = tb.pages().alloc(ep.entries * storage::cqe_bytes);
-        setup->map_for_pf(ep.sq_pa, ep.entries * storage::sqe_bytes);
-        setup->map_for_pf(ep.cq_pa, ep.entries * storage::cqe_bytes);
+        const os::kernel::vsic_emulator_params ep = setup->emulator_params(1, 64, bounce ? 0x4000 : 0);
         emu = std::make_unique<os::kernel::vsic_emulator>(tb.core(1), ep);
         tb.spawn(1, "vsic_core", [this] { emu->run(); });
     }
@@ -252,6 +246,52 @@ TEST(StorageHost, EmulatedVsicForwardsAndChecks)
         EXPECT_TRUE(a.closed(id));
         EXPECT_GT(a.of(id)[static_cast<unsigned>(category::vsic)], 0.0);
     }
+}
+
+// Bounce buffers: the controller's domain maps none of the application's memory, so the data must
+// pass through the VSIC core; a two-page PRP buffer goes out and comes back intact, the core pays
+// for the copies, and a command larger than a bounce slot is refused.
+TEST(StorageHost, EmulatedVsicBounceBuffers)
+{
+    host h({"platform.storage.vsic_mode=emulated", "platform.storage.device=ramdisk"});
+    h.bounce = true;
+    bool done = false;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x20000);
+        h.setup->map_vsa(category::scheduler, g.vsic, 0, 8, 4096, 256, true, true);
+        auto q = h.queue(g.regs, 0, g.region_pa);
+        q->init(category::scheduler);
+        // 2 KB from 1 KB before a page's end: two PRP entries.
+        const uint64_t out = g.region_pa + 0x4C00, back = g.region_pa + 0x8C00;
+        fill(core, out, 2048, 9);
+        blk_request w = req(blk_op::write, 1, 8, 16, 4, out);
+        w.prp = true;
+        w.iova2 = g.region_pa + 0x5000;
+        EXPECT_EQ(host::round_trip(core, *q, w), 0);
+        blk_request r = req(blk_op::read, 2, 8, 16, 4, back);
+        r.prp = true;
+        r.iova2 = g.region_pa + 0x9000;
+        EXPECT_EQ(host::round_trip(core, *q, r), 0);
+        EXPECT_EQ(0, std::memcmp(core.mem(out, 2048), core.mem(back, 2048), 2048));
+        // 32 KB: twice what a bounce slot holds.
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, 8, 0, 64, g.region_pa + 0x8000)),
+                  static_cast<uint16_t>(storage::status::invalid_field));
+        done = true;
+        h.emu->stop();
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_EQ(h.tb.mmu().blocked(), 0u);
+    EXPECT_EQ(h.tb.controller().stats().dma_errors, 0u);
+    EXPECT_EQ(h.emu->stats().commands, 2u);
+    // The copies are the VSIC core's work: 2 KB out and back, each line from the other core.
+    const os::accounting& a = h.tb.accounting(1);
+    const auto& costs = h.tb.costs();
+    const double copy_ns = costs.ns(costs.copy_call_cycles + costs.copy_byte_cycles * 2048) + 32 * costs.c2c_line_ns;
+    EXPECT_GT(a.of(2)[static_cast<unsigned>(category::vsic)], copy_ns);
 }
 
 // Two applications on two emulated VSICs, writing at once: the VSIC core serves both, each write

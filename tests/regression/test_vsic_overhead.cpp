@@ -43,7 +43,7 @@ TEST(VsicOverhead, DirectEmulatedHardware)
     const cfg::config c = experiment();
     const nlohmann::json s = run(c, "a");
     const auto& cols = s.at("columns");
-    for (const char* col : {"direct", "emulated", "hardware"}) {
+    for (const char* col : {"direct", "emulated", "emulated_copy", "hardware"}) {
         const auto& k = cols.at(col);
         EXPECT_EQ(k.at("requests").get<uint64_t>(), writes) << col;
         double rows = 0;
@@ -63,6 +63,10 @@ TEST(VsicOverhead, DirectEmulatedHardware)
     // Its doorbell is a store to memory, not an uncached write to the device: the application's
     // driver costs less than on the direct path.
     EXPECT_LT(emu.at("app_driver").get<double>(), 0.0);
+    // Copying 1 KB through the VSIC core costs it the copy and a line from the other core per 64 B.
+    const auto& copy = s.at("virtualization_cost").at("emulated_copy");
+    EXPECT_GT(copy.at("vsic_core").get<double>(), emu.at("vsic_core").get<double>() + 16 * 0.06);
+    EXPECT_NEAR(copy.at("rest").get<double>(), emu.at("rest").get<double>(), 0.01);
     // The hardware VSIC adds its core's 200 cycles at 1.2 GHz and nothing else.
     EXPECT_NEAR(s.at("virtualization_cost").at("hardware").at("per_write").get<double>(), 200 * 0.833 / 1000, 0.002);
 
