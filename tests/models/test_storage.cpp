@@ -224,6 +224,50 @@ TEST(StorageCtrl, WriteThenReadExactTimes)
     });
 }
 
+// Two service slots: the second write's service overlaps the first's instead of following it.
+TEST(StorageCtrl, ParallelSlotsOverlapService)
+{
+    ctrl_params cp = ctrl_p();
+    cp.parallel = 2;
+    bench b(cp);
+    b.run([&] {
+        b.setup_queue(-1, 0, sq_pa, cq_pa, false);
+        b.put_sqe(sq_pa, 0, bench::cmd(opcode::write, 1, 0, 1, buf_pa));
+        b.put_sqe(sq_pa, 1, bench::cmd(opcode::write, 2, 8, 1, buf_pa));
+        const sc_time t0 = sc_time_stamp();
+        b.wr(storage_pf_bar0 + reg::sq_tail_doorbell(0), 2);
+        // First: in service 300..1310. Second: fetched 300..600, in service 600..1610 (one slot
+        // each); with one slot it would wait until 1310.
+        EXPECT_EQ(b.await_cqe(cq_pa, 0) - t0, ns(1410));
+        EXPECT_EQ(b.await_cqe(cq_pa, 1) - t0, ns(1710));
+    });
+}
+
+// A full completion queue holds the device: the completion is written when software frees a slot
+// (the head doorbell), not before; a doorbell beyond the ring is refused and counted.
+TEST(StorageCtrl, FullCompletionQueueHoldsTheDevice)
+{
+    bench b;
+    b.run([&] {
+        b.setup_queue(-1, 0, sq_pa, cq_pa, false);
+        for (unsigned i = 0; i < entries; ++i)
+            b.put_sqe(sq_pa, i, bench::cmd(opcode::flush, static_cast<uint16_t>(i), 0, 0, 0));
+        b.wr(storage_pf_bar0 + reg::sq_tail_doorbell(0), entries - 1);   // 7: the ring's capacity
+        b.await_cqe(cq_pa, entries - 2);                                  // 7 completions: the CQ is full
+        b.wr(storage_pf_bar0 + reg::sq_tail_doorbell(0), 0);              // the 8th command
+        wait(ns(5000));                                                   // served long ago...
+        EXPECT_EQ(b.ctrl.stats().flushes, 8u);
+        EXPECT_FALSE(cqe::phase_of(b.mem.host_ptr(cq_pa + (entries - 1) * cqe_bytes, cqe_bytes)));   // ...not posted
+        const sc_time t0 = sc_time_stamp();
+        b.wr(storage_pf_bar0 + reg::cq_head_doorbell(0), 1);
+        EXPECT_EQ(b.await_cqe(cq_pa, entries - 1) - t0, ns(100));         // now: one DMA write
+        EXPECT_EQ(b.get_cqe(cq_pa, entries - 1).cid, entries - 1);
+        const uint64_t errors = b.ctrl.stats().mmio_errors;
+        b.wr(storage_pf_bar0 + reg::sq_tail_doorbell(0), entries);          // beyond the ring
+        EXPECT_EQ(b.ctrl.stats().mmio_errors, errors + 1);
+    });
+}
+
 // A command outside the namespace completes with an error and touches nothing; malformed commands
 // are rejected and counted; the queue goes on serving.
 TEST(StorageCtrl, BadCommandsFailAlone)

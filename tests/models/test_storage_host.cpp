@@ -19,6 +19,7 @@
 #include "os/kernel/vsic_emulator.h"
 #include "os/kernel/vsic_setup.h"
 #include "sim/experiment.h"
+#include "sim/kinds/vsic_overhead.h"
 #include "sim/params.h"
 #include "sim/storage_testbed.h"
 
@@ -416,6 +417,66 @@ TEST(StorageHost, HardwareVsicDmaFaultFailsOneCommand)
     EXPECT_TRUE(done);
     EXPECT_EQ(h.tb.mmu().blocked(), 1u);
     EXPECT_EQ(h.tb.controller().stats().dma_errors, 1u);
+}
+
+} // namespace
+
+namespace {
+
+// One column of the VSIC overhead experiment, 50 writes after 5 of warm-up.
+sim::column_result overhead_column(const std::string& column, const std::vector<std::string>& sets = {})
+{
+    std::vector<std::string> all = {"experiment.requests=50", "experiment.warmup=5"};
+    all.insert(all.end(), sets.begin(), sets.end());
+    const cfg::config c = sim::load_run_config(
+        (fs::path(sim::source_dir()) / "configs" / "experiments" / "vsic_overhead.yaml").string(), all, std::nullopt);
+    return sim::run_vsic_overhead_column(c, column);
+}
+
+os::cost_model default_costs()
+{
+    return os::cost_model::from(platform({}));
+}
+
+// The application's driver work per write on the direct path is exactly its primitives: the
+// command, the tail doorbell (an uncached store), the completion's line from DRAM, the reap, the
+// head doorbell.
+TEST(StorageHost, DirectDriverWorkIsItsPrimitives)
+{
+    const sim::column_result r = overhead_column("direct");
+    const os::cost_model k = default_costs();
+    const double want = k.ns(k.a_blk_submit.cycles) + 2 * k.mmio_write_ns + k.dram_line_ns + k.ns(k.a_blk_reap.cycles);
+    EXPECT_NEAR(r.rows_ns.at("app_driver").mean(), want, 1e-6);
+    EXPECT_NEAR(r.rows_ns.at("app_driver").sigma(), 0.0, 1e-9);
+    EXPECT_EQ(r.rows_ns.at("vsic_core").mean(), 0.0);
+}
+
+// The emulated VSIC core's work per command is exactly its primitives: the doorbell and command
+// lines from the application's core, the check and forward, the controller's queue (command,
+// doorbell; completion line from DRAM, reap, head doorbell), the completion's matching and its line
+// given to the application's core. The application's own driver work: the command, its
+// completion's line from the VSIC core, the reap (doorbells are stores to memory).
+TEST(StorageHost, EmulatedVsicCoreWorkIsItsPrimitives)
+{
+    const sim::column_result r = overhead_column("emulated");
+    const os::cost_model k = default_costs();
+    const double vsic = 3 * k.c2c_line_ns + k.ns(k.s_vsic_command.cycles + k.s_vsic_complete.cycles) +
+                        k.ns(k.a_blk_submit.cycles + k.a_blk_reap.cycles) + 2 * k.mmio_write_ns + k.dram_line_ns;
+    EXPECT_NEAR(r.rows_ns.at("vsic_core").mean(), vsic, 1e-6);
+    EXPECT_NEAR(r.rows_ns.at("vsic_core").sigma(), 0.0, 1e-9);
+    const double app = k.ns(k.a_blk_submit.cycles + k.a_blk_reap.cycles) + k.c2c_line_ns;
+    EXPECT_NEAR(r.rows_ns.at("app_driver").mean(), app, 1e-6);
+}
+
+// With bounce buffers, a 1 KB write adds the copy and 16 lines from the application's core.
+TEST(StorageHost, EmulatedCopyAddsTheCopy)
+{
+    const sim::column_result r = overhead_column("emulated_copy");
+    const os::cost_model k = default_costs();
+    const double vsic = 3 * k.c2c_line_ns + k.ns(k.s_vsic_command.cycles + k.s_vsic_complete.cycles) +
+                        k.ns(k.a_blk_submit.cycles + k.a_blk_reap.cycles) + 2 * k.mmio_write_ns + k.dram_line_ns +
+                        k.ns(k.copy_call_cycles + k.copy_byte_cycles * 1024) + 16 * k.c2c_line_ns;
+    EXPECT_NEAR(r.rows_ns.at("vsic_core").mean(), vsic, 1e-6);
 }
 
 } // namespace
