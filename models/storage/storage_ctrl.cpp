@@ -260,7 +260,11 @@ storage_ctrl::queue_pair* storage_ctrl::next_queue()
 
 void storage_ctrl::fetch_thread()
 {
-    while (m_powered) {
+    for (;;) {
+        if (!m_powered) {
+            wait(m_power_on);
+            continue;
+        }
         // Doorbell writes become visible when they arrive.
         sc_time next_tail = SC_ZERO_TIME;
         for (auto& q : m_queues) {
@@ -288,6 +292,8 @@ void storage_ctrl::fetch_thread()
 void storage_ctrl::admit(queue_pair& q)
 {
     function& fn = *q.fn;
+    const uint64_t epoch = m_epoch;
+    const auto lost = [this, epoch] { return !m_powered || m_epoch != epoch; };   // power went meanwhile
     uint8_t raw[sqe_bytes];
     sc_time d = SC_ZERO_TIME, busy;
     const auto read_status = transport(tlm::TLM_READ_COMMAND, fn.rid, q.sq_base + uint64_t(q.sq_head) * sqe_bytes, raw,
@@ -295,7 +301,7 @@ void storage_ctrl::admit(queue_pair& q)
     wait(d);
     q.sq_head = (q.sq_head + 1) % q.sq_size;
     ++m_stats.fetched;
-    if (!m_powered)
+    if (lost())
         return;
     if (read_status != tlm::TLM_OK_RESPONSE) {
         // The command itself could not be read: no command id to answer; 0xFFFF says so.
@@ -305,7 +311,7 @@ void storage_ctrl::admit(queue_pair& q)
         return;
     }
     wait(m_params.cycle * (m_params.command_cycles + (fn.is_vsic ? m_params.vsic_cycles : 0)));
-    if (!m_powered)
+    if (lost())
         return;
     const sqe s = sqe::decode(raw);
     auto malformed = [&](status code) {
@@ -347,7 +353,7 @@ void storage_ctrl::admit(queue_pair& q)
             return ok;
         };
         const status st = data_segments(s, bytes, read_list, c->segments);
-        if (!m_powered)
+        if (lost())
             return;
         if (st == status::invalid_field)
             return malformed(st);
@@ -371,7 +377,7 @@ void storage_ctrl::admit(queue_pair& q)
                 at += seg.bytes;
             }
             wait(ready);
-            if (!m_powered)
+            if (lost())
                 return;
             if (!ok) {
                 ++m_stats.dma_errors;
@@ -417,8 +423,10 @@ sc_time storage_ctrl::service_time(const command& c)
 void storage_ctrl::complete_thread()
 {
     for (;;) {
-        if (!m_powered)
-            return;
+        if (!m_powered) {
+            wait(m_power_on);
+            continue;
+        }
         if (m_in_service.empty()) {
             wait(m_serviced);
             continue;
@@ -552,8 +560,39 @@ void storage_ctrl::power_off()
     m_stats.lost_completions += m_in_service.size();
     m_in_service.clear();
     m_powered = false;
+    ++m_epoch;
     m_doorbell.notify(SC_ZERO_TIME);
     m_serviced.notify(SC_ZERO_TIME);
+}
+
+} // namespace iovsim::storage
+
+namespace iovsim::storage {
+
+void storage_ctrl::power_restore()
+{
+    if (m_powered)
+        return;
+    // Registers come back at their reset values: the host programs the device again.
+    for (auto& fn : m_functions) {
+        fn->regs.reset();
+        fn->cc = 0;
+        for (auto& e : fn->msix)
+            e = function::msix_entry{};
+    }
+    for (auto& q : m_queues) {
+        q->sq_base = q->cq_base = 0;
+        q->sq_size = q->cq_size = q->qctl = 0;
+        q->sq_head = q->sq_tail = q->cq_head = q->cq_tail = 0;
+        q->phase = true;
+        q->tails.clear();
+    }
+    m_vsas.clear();
+    m_vsic_enabled = 0;
+    m_outstanding = 0;
+    std::fill(m_slot_free.begin(), m_slot_free.end(), sc_time_stamp());
+    m_powered = true;
+    m_power_on.notify(SC_ZERO_TIME);
 }
 
 } // namespace iovsim::storage

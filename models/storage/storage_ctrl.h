@@ -21,7 +21,7 @@
 // A command that fails a check completes at once with its status and touches neither data nor the
 // media; a DMA fault fails that command only.
 //
-// Power loss (power_fail_at): the device stops at that time. Writes whose service ended are in the
+// Power loss (power_fail_at): the device stops at that time (power_restore brings it back). Writes whose service ended are in the
 // durable image; a write in service has a prefix of its blocks there (block granularity, in
 // proportion to the service time passed); nothing else changes, and no further completion, DMA or
 // interrupt happens.
@@ -98,6 +98,10 @@ public:
     // Power is lost at absolute simulated time `at` (not before now).
     void power_fail_at(const sc_core::sc_time& at);
     bool powered() const { return m_powered; }
+    // Power comes back (call from a process, at the time it does): the durable image is as the loss
+    // left it, every register at its reset value (queues disabled, VSA table empty), nothing in
+    // flight. Crash trials run one after another in one simulation this way.
+    void power_restore();
     // What survives: read it after power loss (or at any time) to see the durable image.
     const block_store& durable() const { return m_store; }
     // Contents before the simulation starts (a formatted device, a test's data).
@@ -136,6 +140,8 @@ private:
     std::vector<sc_core::sc_time> m_slot_free;            // per service slot: when it is free
     unsigned m_outstanding = 0;
     bool m_powered = true;
+    uint64_t m_epoch = 0;              // power cycles: work begun before one is abandoned
+    sc_core::sc_event m_power_on;
     sc_core::sc_event m_doorbell;      // a submission tail moved (or a slot / CQ space freed)
     sc_core::sc_event m_serviced;      // a command entered service
     sc_core::sc_event m_power_event;
