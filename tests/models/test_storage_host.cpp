@@ -388,6 +388,40 @@ TEST(StorageHost, EmulatedVsicInterruptsTheApplication)
     EXPECT_EQ(h.tb.root().msis(), 4u);
 }
 
+// The control plane's VSA bookkeeping drives the device through vsic_setup::program: a VSA
+// acquired and mapped is reachable by its slot number, a resize moves its bound, an unmap closes it.
+TEST(StorageHost, VsaManagerProgramsTheHardwareVsic)
+{
+    host h({"platform.storage.vsic_mode=hardware", "platform.storage.device=ramdisk"});
+    bool done = false;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        os::kernel::vsa_manager vsas(1 << 20, 1 << 20, 8, [&](unsigned vsic, unsigned slot, const os::kernel::vsa_slot& s) {
+            h.setup->program(category::scheduler, vsic, slot, s);
+        });
+        const uint32_t vsa = vsas.acquire_vsa(7, "log", 16);
+        const unsigned slot = vsas.map(7, vsa, g.vsic, true);
+        auto q = h.queue(g.regs, 0, g.region_pa);
+        q->init(category::scheduler);
+        const uint64_t buf = g.region_pa + 0x4000;
+        using storage::status;
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, slot, 15, 1, buf)), 0);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 2, slot, 16, 1, buf)), static_cast<uint16_t>(status::lba_out_of_range));
+        vsas.resize_vsa(7, vsa, 32);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, slot, 16, 1, buf)), 0);
+        vsas.unmap(g.vsic, slot);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 4, slot, 0, 1, buf)), static_cast<uint16_t>(status::invalid_namespace));
+        EXPECT_EQ(h.tb.controller().vsas().at(g.vsic, slot).valid, false);
+        done = true;
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_EQ(h.tb.controller().durable().blocks_written(), 2u);
+}
+
 // A hardware VSIC: its DMA runs in the application's IOMMU domain, so a buffer outside the
 // application's memory faults in the IOMMU and fails that command alone.
 TEST(StorageHost, HardwareVsicDmaFaultFailsOneCommand)
