@@ -25,6 +25,7 @@
 
 #include "sim/params.h"
 #include "sim/sweep.h"
+#include "sim/trace.h"
 
 namespace iovsim::sim {
 
@@ -221,9 +222,11 @@ struct planned_point {
     std::string out;
     int code = 0;
     try {
+        trace::begin(p.cfg, p.dir.string());
         nlohmann::json env;
         env["result"] = kind.run(p.cfg, p.point.column, ctx);
         env["sim_us"] = std::round(sc_core::sc_time_stamp().to_seconds() * 1e9) / 1e3;
+        trace::finish(p.dir.string());
         out = env.dump();
     } catch (const std::exception& e) {
         out = e.what();

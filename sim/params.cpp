@@ -7,6 +7,7 @@
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_throughput.h"
 #include "sim/sweep.h"
+#include "sim/trace.h"
 #include "sim/kinds/vsic_overhead.h"
 #include "sim/storage_testbed.h"
 
@@ -35,6 +36,7 @@ cfg::schema build()
     s.add_string("experiment.reference", "results/reference/arrakis_table1.json",
                  "reference table to print beside the results (relative to the source tree); empty for none");
     declare_sweep(s);
+    trace::declare(s);
 
     // ---- The hosts ----
     s.add_int("platform.server.dram_mb", 256, 16, 3072, "MiB", "simulated DRAM of the server");

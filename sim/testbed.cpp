@@ -1,6 +1,8 @@
 #include "sim/testbed.h"
 
 #include "models/platform/address_map.h"
+
+#include <algorithm>
 #include "os/kernel/pf_setup.h"
 #include "workloads/udp_echo/echo_server.h"
 
@@ -119,11 +121,50 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
         m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
         m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) { capture(f, t); });
     }
+    if (trace::session& ts = trace::current(); !ts.vcd_path.empty()) {
+        m_vcd = std::make_unique<trace::vcd_probes>("vcd_probes", ts.vcd_path, ts.vcd_period);
+        add_vcd_probes(*m_vcd);
+        ts.vcd = m_vcd.get();
+    }
     m_server->core->spawn("server_main", [this] { server_software(); });
     m_client_host->core->spawn("client_main", [this] { client_software(); });
 }
 
-testbed::~testbed() = default;
+testbed::~testbed()
+{
+    if (m_vcd && trace::current().vcd == m_vcd.get())
+        trace::current().vcd = nullptr;
+}
+
+// The hardware signals of a VCD trace, by host: counters rise by one per event, levels go up and
+// down.
+void testbed::add_vcd_probes(trace::vcd_probes& vcd)
+{
+    for (host* h : {m_server.get(), m_client_host.get()}) {
+        const std::string p = h == m_server.get() ? "server." : "client.";
+        const os::cpu_core* core = h->core.get();
+        vcd.add(p + "core0.interrupts_taken", 32, [core] { return core->interrupts_taken(); });
+        vcd.add(p + "core0.context_switches", 32, [core] { return core->context_switches(); });
+        const nic::e10k_nic* n = h->nic.get();
+        vcd.add(p + "nic.rx_frames", 32, [n] { return n->stats().rx_frames; });
+        vcd.add(p + "nic.tx_frames", 32, [n] { return n->stats().tx_frames; });
+        // The longest any queue's token bucket makes its next frame wait, in ns (0: none limited).
+        vcd.add(p + "nic.tx_rate_wait_ns", 32, [n] {
+            const uint64_t now = static_cast<uint64_t>(sc_time_stamp().value());
+            uint64_t wait = 0;
+            for (unsigned q = 0; q < nic::tx_scheduler::num_queues; ++q) {
+                const auto& b = n->tx_sched().bucket(q);
+                if (b.enabled() && b.eligible_ps() > now)
+                    wait = std::max(wait, b.eligible_ps() - now);
+            }
+            return wait / 1000;
+        });
+    }
+    const iommu::iommu* mmu = m_server->mmu.get();
+    vcd.add("server.iommu.iotlb_hits", 32, [mmu] { return mmu->stats().iotlb_hits; });
+    vcd.add("server.iommu.iotlb_misses", 32, [mmu] { return mmu->stats().iotlb_misses; });
+    vcd.add("server.iommu.table_reads", 32, [mmu] { return mmu->stats().table_reads; });
+}
 
 void testbed::server_software()
 {

@@ -25,6 +25,7 @@
 #include "sim/config.h"
 #include "sim/params.h"
 #include "sim/pcap.h"
+#include "sim/trace.h"
 #include "workloads/udp_echo/echo_client.h"
 
 namespace iovsim::sim {
@@ -85,6 +86,7 @@ private:
     void capture(const models::net::frame_ptr& frame, const sc_core::sc_time& sent);
     void flush_capture(const sc_core::sc_time& up_to);
     void client_software();
+    void add_vcd_probes(trace::vcd_probes& vcd);
 
     const cfg::config& m_cfg;
     column_setup m_setup;
@@ -95,6 +97,7 @@ private:
     std::unique_ptr<models::net::eth_link> m_server_cable;
     std::unique_ptr<models::net::eth_link> m_client_cable;
     std::unique_ptr<pcap_writer> m_pcap;
+    std::unique_ptr<trace::vcd_probes> m_vcd;
     struct captured {
         sc_core::sc_time when;
         uint64_t seq;

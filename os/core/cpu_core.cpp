@@ -1,6 +1,7 @@
 #include "os/core/cpu_core.h"
 
 #include "sim/fast_time.h"
+#include "sim/trace.h"
 
 #include <algorithm>
 #include <cstring>
@@ -196,6 +197,12 @@ void cpu_core::charge_ns(category c, double ns)
         m_carry[static_cast<unsigned>(c)] += ns;
     else
         m_acct.charge(m_request, c, ns);
+    if (trace::timeline* t = trace::active_timeline) {
+        if (m_trace_lane < 0)
+            m_trace_lane = static_cast<int>(t->module_lane(name()));
+        t->slice(static_cast<unsigned>(m_trace_lane), to_string(c), local_time(), sim::ns_to_time(ns),
+                 is_request_work(c) ? m_request : no_request);
+    }
     m_qk.inc(sim::ns_to_time(ns));
     if (m_qk.get_local_time() >= m_quantum)   // a quantum ahead: let the others catch up
         sync();

@@ -133,6 +133,7 @@ private:
     uint64_t m_irqs = 0;
     uint64_t m_switches = 0;
     tlm::tlm_generic_payload m_trans;
+    int m_trace_lane = -1;                 // this core's lane in a timeline trace, once there is one
 };
 
 } // namespace iovsim::os
