@@ -148,6 +148,10 @@ void testbed::add_vcd_probes(trace::vcd_probes& vcd)
         const nic::e10k_nic* n = h->nic.get();
         vcd.add(p + "nic.rx_frames", 32, [n] { return n->stats().rx_frames; });
         vcd.add(p + "nic.tx_frames", 32, [n] { return n->stats().tx_frames; });
+        vcd.add(p + "nic.rx_buffer_bytes", 32, [n] { return n->rx_buffer_bytes(); });
+        vcd.add(p + "nic.tx_buffer_bytes", 32, [n] { return n->tx_buffer_bytes(); });
+        vcd.add(p + "nic.rx_descriptors_posted", 16, [n] { return n->rx_descriptors_posted(); });
+        vcd.add(p + "nic.tx_descriptors_pending", 16, [n] { return n->tx_descriptors_pending(); });
         // The longest any queue's token bucket makes its next frame wait, in ns (0: none limited).
         vcd.add(p + "nic.tx_rate_wait_ns", 32, [n] {
             const uint64_t now = static_cast<uint64_t>(sc_time_stamp().value());

@@ -5,8 +5,8 @@
 //     charged to, the NIC's receive (parse and DMA) and transmit (serialization) of each frame, each on
 //     a lane of its host;
 //   experiment.trace.vcd: a VCD of hardware signals (GTKWave), sampled every vcd_period_ns:
-//     packet-buffer and descriptor occupancy, the transmit rate limiters' wait, interrupts taken, and
-//     IOTLB hits and misses.
+//     packet-buffer and descriptor occupancy, the transmit rate limiters' wait, interrupts taken,
+//     frames, and IOTLB hits and misses.
 // When off, a trace point costs one null-pointer check. The files go into the point's directory.
 #include <cstdint>
 #include <functional>

@@ -127,4 +127,20 @@ bool e10k_nic::dma_write(uint16_t rid, uint64_t addr, const uint8_t* data, size_
     return true;
 }
 
+uint32_t e10k_nic::rx_descriptors_posted() const
+{
+    uint32_t n = 0;
+    for (const rx_queue& q : m_rxq)
+        n += q.ring_size() ? (q.tail + q.ring_size() - q.head) % q.ring_size() : 0;
+    return n;
+}
+
+uint32_t e10k_nic::tx_descriptors_pending() const
+{
+    uint32_t n = 0;
+    for (const tx_queue& q : m_txq)
+        n += q.ring_size() ? (q.tail + q.ring_size() - q.head) % q.ring_size() : 0;
+    return n;
+}
+
 } // namespace iovsim::nic

@@ -105,6 +105,12 @@ public:
     // Per-queue counters (also readable as QPRC/QPRDC).
     uint64_t queue_rx_packets(unsigned q) const { return m_rxq.at(q).packets; }
     uint64_t queue_rx_drops(unsigned q) const { return m_rxq.at(q).drops; }
+    // Occupancy, for traces: bytes in the packet buffers; receive descriptors software has posted
+    // that the device has not used, and transmit descriptors it has not sent, over all queues.
+    uint64_t rx_buffer_bytes() const { return m_rx_fifo_bytes; }
+    uint64_t tx_buffer_bytes() const { return m_tx_fifo_bytes; }
+    uint32_t rx_descriptors_posted() const;
+    uint32_t tx_descriptors_pending() const;
 
 private:
     struct rx_cached {

@@ -5,6 +5,7 @@
 
 #include "models/nic/e10k.h"
 #include "models/nic/ring.h"
+#include "sim/trace.h"
 
 using namespace sc_core;
 using iovsim::models::net::eth_frame;
@@ -78,6 +79,7 @@ void e10k_nic::rx_stage()
     m_rx_clk.ahead = m_rx_busy_until > now ? m_rx_busy_until - now : SC_ZERO_TIME;
     if (!m_rx_fifo.empty()) {
         frame_ptr frame = m_rx_fifo.front();
+        const sc_time began = m_rx_clk.now();
         m_rx_clk.advance(m_parse_time);
         const rx_decision d = m_classifier.classify(frame->bytes.data(), frame->bytes.size());
         if (d.delivered()) {
@@ -90,6 +92,8 @@ void e10k_nic::rx_stage()
         }
         m_rx_fifo.pop_front();
         m_rx_fifo_bytes -= frame->bytes.size();
+        if (trace::timeline* t = trace::active_timeline)
+            t->slice(t->module_lane(name(), " rx"), "parse, DMA", began, m_rx_clk.now() - began, 0, frame->bytes.size());
     } else {
         const unsigned q = next_queue(m_rx_prefetch_mask, 0);
         if (q == e10k::num_queues) {

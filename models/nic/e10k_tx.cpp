@@ -10,6 +10,7 @@
 
 #include "models/nic/e10k.h"
 #include "models/nic/ring.h"
+#include "sim/trace.h"
 #include "sim/fast_time.h"
 
 using namespace sc_core;
@@ -223,7 +224,11 @@ void e10k_nic::tx_mac_stage()
             m_stats.tx_bytes += e.frame->bytes.size();
             ++m_stats.tx_frames;
             ++m_txq[e.queue].packets;
-            m_mac_tx.send(e.frame);
+            const sc_time out = m_mac_tx.send(e.frame);
+            if (trace::timeline* t = trace::active_timeline) {
+                const sc_time wire = m_mac_tx.serialization(e.frame->bytes.size());
+                t->slice(t->module_lane(name(), " tx"), "MAC", out - wire, wire, 0, e.frame->bytes.size());
+            }
         }
         m_tx_fifo_bytes -= e.bytes;
         m_tx_space_event.notify(SC_ZERO_TIME);

@@ -5,6 +5,7 @@
 
 #include "tests/support/test_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -119,6 +120,7 @@ TEST_F(trace_test, timeline_has_each_requests_stages_on_its_lanes)
         std::map<int, std::string> processes;
         std::map<std::string, std::set<std::string>> stages_of_request;   // server request -> categories
         std::map<std::string, double> lane_end;
+        std::map<std::string, size_t> nic_slices;   // lane -> frames
         size_t slices = 0;
         for (const json& e : doc.at("traceEvents")) {
             if (e.at("ph") == "M") {
@@ -136,12 +138,19 @@ TEST_F(trace_test, timeline_has_each_requests_stages_on_its_lanes)
             // A core does one thing at a time: its slices follow one another.
             EXPECT_GE(ts + 1e-6, lane_end[lane]) << lane << " at " << ts;
             lane_end[lane] = ts + dur;
+            if (lane.find("/nic ") != std::string::npos) {
+                ++nic_slices[lane];
+                EXPECT_GE(e.at("args").at("bytes").get<int>(), 60) << lane;   // a whole frame, FCS aside
+            }
             if (lane == "server/core0" && e.at("args").contains("request"))
                 stages_of_request[e.at("args").at("request").dump()].insert(e.at("name"));
         }
         EXPECT_GT(slices, 100u);
         EXPECT_TRUE(lane_end.count("server/core0"));
         EXPECT_TRUE(lane_end.count("client/core0"));
+        // Each frame's receive (parse and DMA) and transmit (serialization) on its NIC's lanes.
+        for (const char* l : {"server/nic rx", "server/nic tx", "client/nic rx", "client/nic tx"})
+            EXPECT_EQ(nic_slices[l], 26u) << l;
         // Every echo request served (the application ran for it); the client's ARP request is a
         // request of the server too, without application work.
         size_t echoes = 0;
@@ -172,6 +181,16 @@ TEST_F(trace_test, vcd_has_interrupts_iotlb_hits_and_frames)
         // Counters step through their values one sample at a time.
         EXPECT_GT(v->changes.at("server.nic.rx_frames").size(), 20u);
         EXPECT_EQ(v->last("server.nic.tx_rate_wait_ns"), 0u);   // no rate limit configured
+    }
+    for (const vcd* v : {&arrakis, &linux_idle}) {
+        // The drivers keep their receive rings filled; frames pass through the packet buffers.
+        EXPECT_GT(v->last("server.nic.rx_descriptors_posted"), 400u);
+        EXPECT_EQ(v->last("server.nic.tx_descriptors_pending"), 0u);
+        uint64_t most = 0;
+        for (const auto& [t, val] : v->changes.at("server.nic.tx_buffer_bytes"))
+            most = std::max(most, val);
+        EXPECT_GE(most, 1024u);   // a 1 KB reply seen in the transmit buffer at some sample
+        EXPECT_EQ(v->last("server.nic.tx_buffer_bytes"), 0u);
     }
     EXPECT_EQ(arrakis.last("server.core0.interrupts_taken"), 0u);
     EXPECT_GT(arrakis.last("server.iommu.iotlb_hits"), 26u);
