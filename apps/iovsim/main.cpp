@@ -113,6 +113,8 @@ int sc_main(int argc, char* argv[])
                "  --set key=value  override any parameter (see 'iovsim params'); repeatable\n"
                "  -j N             points simulated in parallel;  --quiet  print only errors\n"
                "  --force          simulate every point again, even those whose result matches config and binary\n"
+               "Traces per point: --set experiment.trace.timeline=true (timeline.json, Perfetto),\n"
+               "  --set experiment.trace.vcd=true (trace.vcd, GTKWave). Figures: iovsim plot DIR.\n"
                "Config errors (unknown key, wrong type, out of range) exit with code 2.");
 
     auto* run = app.add_subcommand("run", "run an experiment: one simulation per column, results in --out");
