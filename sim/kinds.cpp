@@ -1,5 +1,6 @@
 // The experiment kinds, listed once (see experiment_kind in sim/experiment.h).
 #include "sim/experiment.h"
+#include "sim/kinds/perf_isolation.h"
 #include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/kinds/udp_echo_throughput.h"
 #include "sim/kinds/vsic_overhead.h"
@@ -12,6 +13,7 @@ const std::vector<experiment_kind>& experiment_kinds()
         udp_echo_breakdown_kind(),
         udp_echo_throughput_kind(),
         vsic_overhead_kind(),
+        perf_isolation_kind(),
     };
     return kinds;
 }

@@ -10,6 +10,7 @@
 #include "sim/trace.h"
 #include "sim/kinds/vsic_overhead.h"
 #include "sim/storage_testbed.h"
+#include "sim/tenant_testbed.h"
 
 namespace iovsim::sim {
 
@@ -85,6 +86,7 @@ cfg::schema build()
     storage_testbed::declare(s);
     declare_vsic_overhead(s);
     os::kernel::control_plane_params::declare(s);
+    tenant_testbed::declare(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

@@ -55,7 +55,7 @@ iommu::iommu_params iommu_params_of(const cfg::config& c, bool pass_through)
 }
 
 host::host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
-           unsigned num_vfs, bool iommu_pass_through)
+           unsigned num_vfs, bool iommu_pass_through, unsigned cores)
 {
     mem = std::make_unique<models::dram>((name + "_dram").c_str(), dram_params_of(c, dram_bytes));
     rc = std::make_unique<models::root_complex>((name + "_rc").c_str(), dram_bytes);
@@ -91,6 +91,12 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     mmu->mem_out.bind(rc->dma_target);
     rc->mem_init.bind(mem->target);
     rc->attach_core(0, *core);
+    for (unsigned i = 1; i < cores; ++i) {
+        more_cores.push_back(std::make_unique<os::cpu_core>((name + "_core" + std::to_string(i)).c_str(), i, costs, *mem,
+                                                            *acct, ns(c.get_real("experiment.quantum_ns"))));
+        more_cores.back()->bus.bind(rc->cpu_target);
+        rc->attach_core(i, *more_cores.back());
+    }
 }
 
 testbed::testbed(const cfg::config& c, const column_setup& setup)

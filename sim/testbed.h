@@ -43,11 +43,14 @@ struct host {
     std::unique_ptr<iommu::iommu> mmu;
     std::unique_ptr<nic::e10k_nic> nic;
     std::unique_ptr<os::accounting> acct;
-    std::unique_ptr<os::cpu_core> core;
+    std::unique_ptr<os::cpu_core> core;                      // core 0 (APIC id 0)
+    std::vector<std::unique_ptr<os::cpu_core>> more_cores;    // cores 1.. (APIC id = index)
     std::unique_ptr<os::kernel::phys_alloc> pages;
 
     host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
-         unsigned num_vfs, bool iommu_pass_through);
+         unsigned num_vfs, bool iommu_pass_through, unsigned cores = 1);
+    unsigned cores() const { return 1 + static_cast<unsigned>(more_cores.size()); }
+    os::cpu_core& cpu(unsigned i) { return i == 0 ? *core : *more_cores.at(i - 1); }
 };
 
 struct column_setup {

@@ -34,6 +34,7 @@ e10k_nic::e10k_nic(sc_module_name name, const e10k_params& params)
     m_pf.rid = models::nic_pf_rid;
     m_pf.irq = std::make_unique<msix_function>("pf_msix", e10k::pf_msix_vectors > 32 ? 32 : e10k::pf_msix_vectors,
                                                sender(m_pf.rid));
+    m_classifier.set_virtualization(false);   // VT_CTL resets to 0
     build_pf_registers();
     for (unsigned v = 0; v < params.num_vfs; ++v) {
         auto fn = std::make_unique<function>();

@@ -149,6 +149,7 @@ void e10k_nic::build_pf_registers()
     r.add({"VT_CTL", pf::VT_CTL, 0, reg_access::rw, 1, 4,
            [this](unsigned, uint32_t, uint32_t v) {
                m_vt_ctl = v;
+               m_classifier.set_virtualization(v & VT_CTL_VT_ENA);
                m_pf.pool = (v & VT_CTL_DEF_PL_MASK) >> VT_CTL_DEF_PL_SHIFT;
                if (v & VT_CTL_DIS_DEF_POOL)
                    m_classifier.set_default_pool(std::nullopt);

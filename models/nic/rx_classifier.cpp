@@ -521,10 +521,12 @@ rx_decision rx_classifier::classify(const frame_fields& ff) const
         }
         const unsigned first = p * m_queues_per_pool;
         unsigned queue = first + m_default_queue[p];
+        const unsigned steer_first = m_vt ? first : 0;
+        const unsigned steer_span = m_vt ? m_queues_per_pool : m_pools * m_queues_per_pool;
         if (const auto hit = m_filters.match(ff, p)) {
             // A filter may only steer within the pool the frame was switched to: a VF's traffic
             // must not land in another function's ring.
-            if (*hit >= first && *hit < first + m_queues_per_pool) {
+            if (*hit >= steer_first && *hit < steer_first + steer_span) {
                 queue = *hit;
                 ++m_stats.filter_hits;
             } else {

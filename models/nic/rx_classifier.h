@@ -212,6 +212,12 @@ public:
     void set_default_pool(std::optional<unsigned> pool);
     std::optional<unsigned> default_pool() const { return m_default_pool; }
 
+    // Without virtualization (VT_CTL.VT_Ena clear) there is one pool and its filters may steer to
+    // any of the device's queues (datasheet 7.1.2: 5-tuple filters across all 128 queues); with it,
+    // only within the frame's pool.
+    void set_virtualization(bool on) { m_vt = on; }
+    bool virtualization() const { return m_vt; }
+
     l2_pool_table& addresses() { return m_addresses; }
     const l2_pool_table& addresses() const { return m_addresses; }
     five_tuple_table& filters() { return m_filters; }
@@ -230,6 +236,7 @@ private:
     std::uint64_t m_enabled = 0;
     std::array<std::uint16_t, max_pools> m_default_queue{};
     std::optional<unsigned> m_default_pool;
+    bool m_vt = true;
     l2_pool_table m_addresses;
     five_tuple_table m_filters;
     mutable rx_stats m_stats;  // the simulation kernel is single-threaded

@@ -87,6 +87,16 @@ const prim_def prims[] = {
     {"linux.tx_desc", &cost_model::l_tx_desc, 120, 1, "ixgbe_tx_map: DMA map, descriptor write (calibrated)", proc},
     {"linux.copy_user", &cost_model::l_copy_user, 0, 4, "copy_to_user/copy_from_user: the user buffer's pages and the copy loop (footprint only; the copy is priced per byte)", proc},
     {"linux.tx_clean", &cost_model::l_tx_clean, 260, 2, "ixgbe_clean_tx_irq per descriptor: DD check, unmap, dev_kfree_skb (calibrated)"},
+    // An HTB root qdisc on the device (Linux 3.8 net/sched/sch_htb.c), on top of dev_xmit's own
+    // default-qdisc work. Estimates from the code paths.
+    {"linux.qdisc_enqueue", &cost_model::l_qdisc_enqueue, 250, 2,
+     "htb_enqueue: tc filter classification (u32 match on the source port), class lookup, queue the skb (estimate)", proc},
+    {"linux.qdisc_dequeue", &cost_model::l_qdisc_dequeue, 200, 2,
+     "htb_dequeue per call: class tree walk, token update (psched time), dequeue or find the next event (estimate)", proc},
+    {"linux.qdisc_lock_bounce", &cost_model::l_qdisc_lock_bounce, 220, 0,
+     "the root qdisc lock's cache line fetched from another core: ~100 ns cross-core transfer on SNB-EP (Molka et al. 2014)"},
+    {"linux.qdisc_watchdog", &cost_model::l_qdisc_watchdog, 400, 3,
+     "qdisc_watchdog hrtimer expiry, __netif_schedule, raise and run NET_TX softirq (net_tx_action) (estimate)"},
     // Arrakis dataplane: the user-level VF driver and stack (lwIP-derived in the paper).
     {"arrakis.poll_empty", &cost_model::a_poll_empty, 20, 0, "one iteration of the receive poll loop finding no packet"},
     {"arrakis.rx_desc", &cost_model::a_rx_desc, 10, 0, "VF driver: descriptor status and length (the line itself is charged as a DMA'd line)"},
@@ -144,6 +154,16 @@ const prim_def prims[] = {
     {"arrakis.blk_submit", &cost_model::a_blk_submit, 60, 0, "user-level VSIC driver: one command into the submission ring (estimate)"},
     {"arrakis.blk_reap", &cost_model::a_blk_reap, 40, 0, "user-level VSIC driver: one completion taken (estimate)"},
     {"arrakis.log_append", &cost_model::a_log_append, 150, 0, "persistent log: placement, entry header, bookkeeping (estimate; the CRC is priced per byte)"},
+    // memcached 1.4 serving the binary protocol over UDP (workloads/memcached). Estimates from the
+    // code paths, a few hundred instructions each at IPC ~1, caches warm (128 keys stay in the LLC).
+    {"memcached.parse", &cost_model::mc_parse, 250, 2,
+     "UDP frame header and binary request header: try_read_udp, dispatch_bin_command, key length checks (estimate)"},
+    {"memcached.lookup", &cost_model::mc_lookup, 300, 2,
+     "hash of the key (64 B), bucket probe and key compare, item lock and refcount: assoc_find/item_get (estimate)"},
+    {"memcached.store", &cost_model::mc_store, 400, 3,
+     "SET: slab allocation of the new item, link into the hash and LRU, unlink the old one: do_item_alloc/do_store_item (estimate)"},
+    {"memcached.prepare", &cost_model::mc_prepare, 200, 2,
+     "response header and UDP frame header, stats update: add_bin_header/build_udp_headers (estimate)"},
 };
 
 } // namespace

@@ -50,6 +50,8 @@ struct cost_model {
         l_ip_rx, l_udp_rx, l_sock_enqueue, l_wake_running, l_wake_sleeping, l_schedule,
         l_context_switch, l_nohz_exit, l_syscall_entry, l_syscall_exit, l_sock_dequeue, l_skb_free,
         l_udp_tx, l_ip_tx, l_dev_xmit, l_tx_desc, l_tx_clean, l_block, l_copy_user;
+    // Linux queueing discipline (HTB on the device, os/linux/htb.h)
+    primitive l_qdisc_enqueue, l_qdisc_dequeue, l_qdisc_lock_bounce, l_qdisc_watchdog;
     // Arrakis dataplane (user-level VF driver and stack)
     primitive a_poll_empty, a_rx_desc, a_rx_refill, a_eth_rx, a_ip_rx, a_udp_rx, a_posix_recv,
         a_posix_send, a_native_recv, a_native_send, a_udp_tx, a_ip_tx, a_eth_tx, a_tx_desc,
@@ -69,6 +71,8 @@ struct cost_model {
     // Arrakis storage dataplane (user-level VSIC driver, persistent log)
     primitive a_blk_submit, a_blk_reap, a_log_append;
     double crc_byte_cycles = 0;     // CRC-32C of a warm buffer, per byte (SSE4.2 crc32)
+    // memcached-like server (workloads/memcached)
+    primitive mc_parse, mc_lookup, mc_store, mc_prepare;
 
     double ns(double cycles) const { return cycles / freq_ghz; }
 

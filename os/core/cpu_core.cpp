@@ -5,12 +5,31 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include <sysc/kernel/sc_spawn.h>
 
 using namespace sc_core;
 
 namespace iovsim::os {
+
+namespace {
+
+// The core of each task's thread (a process runs on one core for its life).
+std::unordered_map<const sc_object*, cpu_core*>& core_of_process()
+{
+    static std::unordered_map<const sc_object*, cpu_core*> m;
+    return m;
+}
+
+} // namespace
+
+cpu_core* cpu_core::this_cpu()
+{
+    const auto& m = core_of_process();
+    const auto it = m.find(sc_get_current_process_handle().get_process_object());
+    return it == m.end() ? nullptr : it->second;
+}
 
 cpu_core::cpu_core(sc_module_name name, unsigned apic_id, const cost_model& costs, models::dram& mem,
                    accounting& acct, sc_time quantum)
@@ -32,6 +51,7 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
     t.m_user = user;
     sc_spawn(
         [this, &t, body = std::move(body)] {
+            core_of_process()[sc_get_current_process_handle().get_process_object()] = this;
             if (m_current == nullptr) {
                 m_current = &t;
                 t.m_state = task::state::running;
@@ -43,6 +63,7 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
             m_mem.catch_up();
             m_qk.reset();
             body();
+            core_of_process().erase(sc_get_current_process_handle().get_process_object());
             t.m_state = task::state::done;
             sync();
             // Hand the core to the next runnable task; with none, the core idles until one is woken

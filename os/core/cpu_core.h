@@ -60,6 +60,9 @@ public:
     // ---- Tasks ----------------------------------------------------------------------------
     task& spawn(const std::string& name, std::function<void()> body, bool user = true);
     task* current() { return m_current; }
+    // The core whose task is running the calling code (smp_processor_id()): for code shared by the
+    // cores of a host, such as a kernel's stack. nullptr outside a task.
+    static cpu_core* this_cpu();
     // The current task sleeps until wake(); the core runs other tasks or idles meanwhile.
     void block();
     void wake(task& t);

@@ -10,7 +10,7 @@ using iovsim::nic::ring_index;
 namespace reg = iovsim::e10k;
 
 e10k_rx_ring::e10k_rx_ring(dev_handle dev, uint32_t regs, uint64_t ring_pa, uint32_t size, uint32_t buf_bytes)
-    : m_dev(dev), m_regs(regs), m_ring_pa(ring_pa), m_ring(dev.core->mem(ring_pa, size * reg::desc_bytes)),
+    : m_dev(dev), m_regs(regs), m_ring_pa(ring_pa), m_ring(dev.cpu().mem(ring_pa, size * reg::desc_bytes)),
       m_size(size), m_buf_bytes(buf_bytes), m_slots(size)
 {
     if (!ring_index::is_valid_size(size))
@@ -75,7 +75,7 @@ uint32_t e10k_rx_ring::free_slots() const
 }
 
 e10k_tx_ring::e10k_tx_ring(dev_handle dev, uint32_t regs, uint64_t ring_pa, uint32_t size)
-    : m_dev(dev), m_regs(regs), m_ring_pa(ring_pa), m_ring(dev.core->mem(ring_pa, size * reg::desc_bytes)),
+    : m_dev(dev), m_regs(regs), m_ring_pa(ring_pa), m_ring(dev.cpu().mem(ring_pa, size * reg::desc_bytes)),
       m_size(size), m_slots(size)
 {
     if (!ring_index::is_valid_size(size))

@@ -14,11 +14,14 @@
 namespace iovsim::os::dev {
 
 // A device's register window as the driver sees it: read_reg/write_reg at offsets in its BAR.
+// Without a core, the access is made by whichever core runs the driver (cpu_core::this_cpu): a
+// multi-queue kernel driver whose queues are served by several cores.
 struct dev_handle {
     cpu_core* core = nullptr;
     uint64_t bar = 0;
-    void write_reg(category c, uint32_t off, uint32_t v) const { core->mmio_write32(c, bar + off, v); }
-    uint32_t read_reg(category c, uint32_t off) const { return core->mmio_read32(c, bar + off); }
+    cpu_core& cpu() const { return core ? *core : *cpu_core::this_cpu(); }
+    void write_reg(category c, uint32_t off, uint32_t v) const { cpu().mmio_write32(c, bar + off, v); }
+    uint32_t read_reg(category c, uint32_t off) const { return cpu().mmio_read32(c, bar + off); }
 };
 
 class e10k_rx_ring {

@@ -2,20 +2,36 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "models/nic/e10k_regs.h"
 #include "models/platform/address_map.h"
 #include "os/kernel/pf_setup.h"
+#include "sim/fast_time.h"
 
 namespace iovsim::os::linux_path {
 
 namespace reg = iovsim::e10k;
 using net::pkt;
 
+namespace {
+constexpr uint32_t ftqf_udp = 1;   // FTQF.Protocol 01b
+}
+
 linux_kernel::linux_kernel(cpu_core& core, kernel::phys_alloc& mem, wire::mac_addr mac, wire::ipv4_addr ip,
                            const linux_params& params)
-    : m_core(core), m_c(core.costs()), m_mem(mem), m_params(params), m_pf{&core, models::nic_pf_bar0}
+    : linux_kernel(std::vector<cpu_core*>{&core}, mem, mac, ip, params)
 {
+}
+
+linux_kernel::linux_kernel(std::vector<cpu_core*> cores, kernel::phys_alloc& mem, wire::mac_addr mac,
+                           wire::ipv4_addr ip, const linux_params& params)
+    : m_cores(std::move(cores)), m_c(m_cores.at(0)->costs()), m_mem(mem), m_params(params),
+      m_pf{m_cores[0], models::nic_pf_bar0}
+{
+    // The PF's register map reaches queues 0-63 at RDBAL(n)/TDBAL(n); MSI-X vectors are per queue.
+    if (m_cores.empty() || m_cores.size() > reg::pf::num_eitr)
+        throw std::invalid_argument("linux_kernel: 1 to 24 cores (one queue pair and EITR vector each)");
     net::stack_costs sc;
     sc.eth_rx = &m_c.l_eth_rx;
     sc.ip_rx = &m_c.l_ip_rx;
@@ -23,77 +39,230 @@ linux_kernel::linux_kernel(cpu_core& core, kernel::phys_alloc& mem, wire::mac_ad
     sc.udp_tx = &m_c.l_udp_tx;
     sc.ip_tx = &m_c.l_ip_tx;
     sc.eth_tx = &m_none;   // neighbour output is part of ip_tx's path
-    m_stack = std::make_unique<net::net_stack>(core, mac, ip, sc);
+    m_stack = std::make_unique<net::net_stack>(*m_cores[0], mac, ip, sc);
+    m_stack->set_shared_by_cores(m_cores.size() > 1);
     m_stack->set_interface([this](pkt& f) { xmit(f); }, [this](pkt& p) { m_pool->free(p); },
                            [this](pkt& p) { return m_pool->alloc(p); });
+    m_queues.resize(m_cores.size());
+    for (size_t q = 0; q < m_cores.size(); ++q)
+        m_queues[q].core = m_cores[q];
+}
+
+cpu_core& linux_kernel::cpu() const
+{
+    cpu_core* here = m_cores.size() > 1 ? cpu_core::this_cpu() : nullptr;
+    return here ? *here : *m_cores[0];
+}
+
+unsigned linux_kernel::queue_of(const cpu_core& c) const
+{
+    for (unsigned q = 0; q < m_queues.size(); ++q)
+        if (m_queues[q].core == &c)
+            return q;
+    return 0;
 }
 
 void linux_kernel::boot()
 {
     const category c = category::scheduler;   // boot work belongs to no table row; excluded by warm-up
-    const uint64_t pool_pa = m_mem.alloc(static_cast<uint64_t>(m_params.buffers) * m_params.buf_bytes);
-    m_pool = std::make_unique<net::buffer_pool>(m_core, pool_pa, m_params.buffers, m_params.buf_bytes);
-    m_rx = std::make_unique<dev::e10k_rx_ring>(m_pf, reg::pf::RDBAL0, m_mem.alloc(m_params.rx_ring * reg::desc_bytes),
-                                               m_params.rx_ring, m_params.buf_bytes);
-    m_tx = std::make_unique<dev::e10k_tx_ring>(m_pf, reg::pf::TDBAL0, m_mem.alloc(m_params.tx_ring * reg::desc_bytes),
-                                               m_params.tx_ring);
+    const auto nq = static_cast<uint32_t>(m_queues.size());
+    const uint64_t pool_pa = m_mem.alloc(static_cast<uint64_t>(m_params.buffers) * nq * m_params.buf_bytes);
+    m_pool = std::make_unique<net::buffer_pool>(*m_cores[0], pool_pa, m_params.buffers * nq, m_params.buf_bytes);
     kernel::e10k_set_address(m_pf, c, 0, m_stack->mac(), 0);
-    m_rx->init(c);
-    m_tx->init(c);
-    pkt p;
-    while (m_rx->free_slots() > 0 && m_pool->alloc(p))
-        m_rx->post(p);
-    m_rx->doorbell(c);
-    m_core.set_irq_handler([this](unsigned v) { irq(v); });
-    kernel::e10k_pf_route_irq(m_pf, c, 0, 0, m_core.apic_id(), m_params.irq, m_params.itr_us);
+    // With several cores, a queue's registers are written by whichever core runs its driver code.
+    const dev::dev_handle queue_regs{nq > 1 ? nullptr : m_cores[0], models::nic_pf_bar0};
+    for (unsigned q = 0; q < nq; ++q) {
+        queue_pair& qp = m_queues[q];
+        qp.rx = std::make_unique<dev::e10k_rx_ring>(queue_regs, reg::pf::RDBAL0 + q * reg::pf::RXQ_STRIDE,
+                                                    m_mem.alloc(m_params.rx_ring * reg::desc_bytes), m_params.rx_ring,
+                                                    m_params.buf_bytes);
+        qp.tx = std::make_unique<dev::e10k_tx_ring>(queue_regs, reg::pf::TDBAL0 + q * reg::pf::TXQ_STRIDE,
+                                                    m_mem.alloc(m_params.tx_ring * reg::desc_bytes), m_params.tx_ring);
+        qp.rx->init(c);
+        qp.tx->init(c);
+        pkt p;
+        while (qp.rx->free_slots() > 0 && m_pool->alloc(p))
+            qp.rx->post(p);
+        qp.rx->doorbell(c);
+        qp.core->set_irq_handler([this, q](unsigned v) { irq(q, v); });
+        kernel::e10k_pf_route_irq(m_pf, c, q, q, qp.core->apic_id(), m_params.irq + q, m_params.itr_us);
+    }
+    if (nq > 1) {
+        // e10k_pf_route_irq writes one queue's IVAR entry and auto-mask bit, clearing its
+        // neighbours': set every queue's (IVAR(n) holds queues 2n and 2n+1).
+        for (unsigned q = 0; q < nq; q += 2) {
+            uint32_t ivar = reg::IVAR_ALLOC_VAL | q;
+            if (q + 1 < nq)
+                ivar |= (reg::IVAR_ALLOC_VAL | (q + 1)) << 16;
+            m_pf.write_reg(c, reg::pf::IVAR0 + 4 * (q / 2), ivar);
+        }
+        m_pf.write_reg(c, reg::pf::EIAM, (1u << nq) - 1);
+    }
     kernel::e10k_enable(m_pf, c);
+}
+
+void linux_kernel::steer_udp_port(uint16_t port, unsigned queue)
+{
+    if (queue >= m_queues.size() || m_filters >= reg::num_5tuple)
+        throw std::invalid_argument("steer_udp_port: no such queue, or no 5-tuple filter left");
+    const dev::dev_handle pf{&cpu(), models::nic_pf_bar0};
+    const category c = category::scheduler;
+    const unsigned i = m_filters++;
+    pf.write_reg(c, reg::pf::SAQF0 + 4 * i, 0);
+    pf.write_reg(c, reg::pf::DAQF0 + 4 * i, 0);
+    pf.write_reg(c, reg::pf::SDPQF0 + 4 * i, static_cast<uint32_t>(port) << 16);
+    pf.write_reg(c, reg::pf::L34T_IMIR0 + 4 * i, queue << reg::L34T_IMIR_RX_QUEUE_SHIFT);
+    pf.write_reg(c, reg::pf::FTQF0 + 4 * i,
+                 ftqf_udp | 1u << reg::FTQF_PRIORITY_SHIFT | reg::FTQF_MASK_SRC_ADDR |
+                     reg::FTQF_MASK_DST_ADDR | reg::FTQF_MASK_SRC_PORT | reg::FTQF_POOL_MASK | reg::FTQF_QUEUE_ENABLE);
 }
 
 // ---- Driver -------------------------------------------------------------------------------------
 
 // ixgbe_msix_clean_rings: the vector was auto-masked by the device; NAPI polls in the softirq that
-// runs at interrupt exit, until the budget is not exhausted, then re-enables the vector.
-void linux_kernel::irq(unsigned vector)
+// runs at interrupt exit, until the budget is not exhausted, then re-enables the vector. The
+// local timer's vector runs the qdisc watchdog (hrtimer -> __netif_schedule -> net_tx_action).
+void linux_kernel::irq(unsigned q, unsigned vector)
 {
-    if (vector != m_params.irq)
+    cpu_core& core = *m_queues[q].core;
+    if (vector == m_params.timer_irq) {
+        core.run(category::net_stack_out, m_c.l_irq_entry);
+        ++m_stats.qdisc_watchdogs;
+        if (m_watchdog_at != sc_core::SC_ZERO_TIME && core.local_time() >= m_watchdog_at)
+            m_watchdog_at = sc_core::SC_ZERO_TIME;
+        core.run(category::net_stack_out, m_c.l_qdisc_watchdog);
+        qdisc_run(core);
+        core.run(category::net_stack_out, m_c.l_irq_exit);
+        return;
+    }
+    if (vector != m_params.irq + q)
         return;
     ++m_stats.interrupts;
-    m_core.run(category::net_stack_in, m_c.l_irq_entry);
-    while (napi_poll() >= m_params.napi_budget) {
+    core.run(category::net_stack_in, m_c.l_irq_entry);
+    while (napi_poll(q) >= m_params.napi_budget) {
     }
-    m_pf.write_reg(category::net_stack_in, reg::pf::EIMS, 1u);   // napi_complete: unmask
-    m_core.run(category::net_stack_in, m_c.l_irq_exit);
+    dev::dev_handle{&core, models::nic_pf_bar0}.write_reg(category::net_stack_in, reg::pf::EIMS, 1u << q);   // napi_complete
+    core.run(category::net_stack_in, m_c.l_irq_exit);
 }
 
-unsigned linux_kernel::napi_poll()
+unsigned linux_kernel::napi_poll(unsigned q)
 {
+    queue_pair& qp = m_queues[q];
+    cpu_core& core = *qp.core;
     ++m_stats.napi_polls;
-    m_core.run(category::net_stack_in, m_c.l_napi_poll);
+    core.run(category::net_stack_in, m_c.l_napi_poll);
     // Transmit completions first, as ixgbe_poll does; each is work of the request it carried.
-    dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.l_tx_clean, m_params.dca);
+    dev::reclaim_sent(core, *qp.tx, *m_pool, m_c.l_tx_clean, m_params.dca);
     const dev::rx_driver_costs costs{&m_c.l_rx_desc, &m_c.l_rx_refill, m_params.dca};
     unsigned n = 0;
-    while (n < m_params.napi_budget && m_rx->ready()) {
+    while (n < m_params.napi_budget && qp.rx->ready()) {
         pkt p;
-        const dev::rx_outcome got = dev::take_and_refill(m_core, *m_rx, *m_pool, costs, p);
+        const dev::rx_outcome got = dev::take_and_refill(core, *qp.rx, *m_pool, costs, p);
         ++n;
         if (got != dev::rx_outcome::frame) {
             ++(got == dev::rx_outcome::error ? m_stats.rx_errors : m_stats.rx_no_buffer);
             continue;
         }
         ++m_stats.rx_packets;
-        m_core.run(category::net_stack_in, m_c.l_skb_alloc);
-        m_core.touch_dma_lines(category::net_stack_in, 1, m_params.dca, false);   // the headers
+        core.run(category::net_stack_in, m_c.l_skb_alloc);
+        core.touch_dma_lines(category::net_stack_in, 1, m_params.dca, false);   // the headers
         m_stack->input(p);
     }
-    m_rx->doorbell(category::net_stack_in);
+    qp.rx->doorbell(category::net_stack_in);
     return n;
 }
 
+void linux_kernel::driver_xmit(cpu_core& c, unsigned txq, pkt& frame)
+{
+    ++(dev::transmit(c, *m_queues[txq].tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
+}
+
+// dev_queue_xmit on the sending core: its own transmit queue (XPS), through the qdisc if there is one.
 void linux_kernel::xmit(pkt& frame)
 {
-    m_core.run(category::net_stack_out, m_c.l_dev_xmit);
-    ++(dev::transmit(m_core, *m_tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
+    cpu_core& c = cpu();
+    c.run(category::net_stack_out, m_c.l_dev_xmit);
+    const unsigned txq = queue_of(c);
+    if (!m_qdisc)
+        return driver_xmit(c, txq, frame);
+    if (m_qdisc_lock_owner != &c) {   // the root lock's line comes from the core that last held it
+        c.run(category::net_stack_out, m_c.l_qdisc_lock_bounce);
+        m_qdisc_lock_owner = &c;
+    }
+    c.run(category::net_stack_out, m_c.l_qdisc_enqueue);
+    const unsigned len = frame.len;
+    if (!m_qdisc->enqueue(classify(frame), queued{frame, txq}, len, sim::time_to_ns(c.local_time()))) {
+        ++m_stats.qdisc_drops;
+        m_pool->free(frame);
+        return;
+    }
+    qdisc_run(c);
+}
+
+// __qdisc_run: hand the driver every packet the qdisc lets go now; if some wait for tokens, arm
+// the watchdog for when the first may go.
+void linux_kernel::qdisc_run(cpu_core& c)
+{
+    if (m_qdisc_lock_owner != &c) {
+        c.run(category::net_stack_out, m_c.l_qdisc_lock_bounce);
+        m_qdisc_lock_owner = &c;
+    }
+    for (;;) {
+        c.run(category::net_stack_out, m_c.l_qdisc_dequeue);
+        auto next = m_qdisc->dequeue(sim::time_to_ns(c.local_time()));
+        if (!next)
+            break;
+        driver_xmit(c, next->second.txq, next->second.frame);
+    }
+    if (m_qdisc->backlog() > 0)
+        arm_watchdog(c);
+}
+
+// qdisc_watchdog_schedule: the local APIC timer of this core fires when the first waiting packet's
+// class has its tokens.
+void linux_kernel::arm_watchdog(cpu_core& c)
+{
+    const double at_ns = m_qdisc->next_ready_ns(sim::time_to_ns(c.local_time()));
+    const sc_core::sc_time at = std::max(sim::ns_to_time(at_ns), c.local_time());
+    if (m_watchdog_at != sc_core::SC_ZERO_TIME && m_watchdog_at <= at && m_watchdog_at >= sc_core::sc_time_stamp())
+        return;
+    m_watchdog_at = at;
+    c.deliver_irq(m_params.timer_irq, at - sc_core::sc_time_stamp());
+}
+
+// The tc filter: IPv4 UDP by source port (u32 match ip sport), else the default class 0.
+unsigned linux_kernel::classify(const pkt& frame) const
+{
+    const uint8_t* b = frame.bytes();
+    if (frame.len < 14 + 20 + 8 || b[12] != 0x08 || b[13] != 0x00 || b[14 + 9] != 17)
+        return 0;
+    const unsigned ihl = (b[14] & 0xF) * 4u;
+    if (frame.len < 14 + ihl + 8)
+        return 0;
+    const uint16_t sport = static_cast<uint16_t>(b[14 + ihl] << 8 | b[14 + ihl + 1]);
+    for (const auto& [port, cls] : m_class_of_sport)
+        if (port == sport)
+            return cls;
+    return 0;
+}
+
+unsigned linux_kernel::add_rate_limit(uint16_t sport, double rate_bps, uint64_t burst_bytes)
+{
+    if (!m_qdisc) {
+        m_qdisc = std::make_unique<htb<queued>>();
+        m_qdisc->add_class(htb_class_params{});   // the default class: unlimited
+    }
+    htb_class_params p;
+    p.rate_bps = rate_bps;
+    p.burst_bytes = burst_bytes;
+    const unsigned cls = m_qdisc->add_class(p);
+    m_class_of_sport.emplace_back(sport, cls);
+    return cls;
+}
+
+const htb_class_stats* linux_kernel::qdisc_class_stats(unsigned cls) const
+{
+    return m_qdisc && cls < m_qdisc->classes() ? &m_qdisc->stats(cls) : nullptr;
 }
 
 // ---- Sockets ------------------------------------------------------------------------------------
@@ -107,27 +276,30 @@ linux_kernel::udp_sock* linux_kernel::sock(int fd)
 
 int linux_kernel::udp_socket()
 {
-    m_core.run(category::syscall, m_c.l_syscall_entry);
+    cpu_core& c = cpu();
+    c.run(category::syscall, m_c.l_syscall_entry);
     m_socks.push_back(std::make_unique<udp_sock>());
-    m_core.run(category::kernel_return, m_c.l_syscall_exit);
+    c.run(category::kernel_return, m_c.l_syscall_exit);
     return static_cast<int>(m_socks.size() - 1);
 }
 
 int linux_kernel::bind(int fd, uint16_t port)
 {
-    m_core.run(category::syscall, m_c.l_syscall_entry);
+    cpu_core& c = cpu();
+    c.run(category::syscall, m_c.l_syscall_entry);
     udp_sock* s = sock(fd);
     const bool ok = s && m_stack->bind_udp(port, [this, s](pkt& p, const net::udp_meta& m) { deliver(*s, p, m); });
     if (ok)
         s->port = port;
-    m_core.run(category::kernel_return, m_c.l_syscall_exit);
+    c.run(category::kernel_return, m_c.l_syscall_exit);
     return ok ? 0 : -1;
 }
 
 // Softirq context: queue the datagram on the socket and signal the reader (sk_data_ready).
 void linux_kernel::deliver(udp_sock& s, pkt& p, const net::udp_meta& meta)
 {
-    m_core.run(category::net_stack_in, m_c.l_sock_enqueue);
+    cpu_core& c = cpu();
+    c.run(category::net_stack_in, m_c.l_sock_enqueue);
     if (s.rxq.size() >= 1024) {
         ++m_stats.sock_drops;
         m_pool->free(p);
@@ -135,59 +307,62 @@ void linux_kernel::deliver(udp_sock& s, pkt& p, const net::udp_meta& meta)
     }
     s.rxq.emplace_back(p, meta);
     if (s.waiter != nullptr) {
-        m_core.run(category::scheduler, m_c.l_wake_sleeping);
+        c.run(category::scheduler, m_c.l_wake_sleeping);
         task* t = s.waiter;
         s.waiter = nullptr;
-        m_core.wake(*t);
+        s.waiter_core->wake(*t);
     } else {
-        m_core.run(category::scheduler, m_c.l_wake_running);
+        c.run(category::scheduler, m_c.l_wake_running);
     }
 }
 
 long linux_kernel::recvfrom(int fd, uint8_t* buf, size_t len, net::sock_addr& from)
 {
-    m_core.run(category::syscall, m_c.l_syscall_entry);
+    cpu_core& c = cpu();
+    c.run(category::syscall, m_c.l_syscall_entry);
     udp_sock* s = sock(fd);
     if (s == nullptr) {
-        m_core.run(category::kernel_return, m_c.l_syscall_exit);
+        c.run(category::kernel_return, m_c.l_syscall_exit);
         return -1;
     }
     while (s->rxq.empty()) {
-        s->waiter = m_core.current();
-        m_core.block();
+        s->waiter = c.current();
+        s->waiter_core = &c;
+        c.block();
     }
     auto [p, meta] = s->rxq.front();
     s->rxq.pop_front();
-    m_core.set_request(p.request);
-    m_core.run(category::net_stack_in, m_c.l_sock_dequeue);
+    c.set_request(p.request);
+    c.run(category::net_stack_in, m_c.l_sock_dequeue);
     const size_t n = std::min<size_t>(len, p.len);
-    m_core.run(category::copy_out, m_c.l_copy_user);
-    m_core.touch_dma_lines(category::copy_out, lines_of(n), m_params.dca, true);
-    m_core.copy(category::copy_out, n);
+    c.run(category::copy_out, m_c.l_copy_user);
+    c.touch_dma_lines(category::copy_out, lines_of(n), m_params.dca, true);
+    c.copy(category::copy_out, n);
     std::memcpy(buf, p.bytes(), n);
     from = net::sock_addr{meta.src, meta.sport};
-    m_core.run(category::net_stack_in, m_c.l_skb_free);
+    c.run(category::net_stack_in, m_c.l_skb_free);
     m_pool->free(p);
-    m_core.run(category::kernel_return, m_c.l_syscall_exit);
+    c.run(category::kernel_return, m_c.l_syscall_exit);
     return static_cast<long>(n);
 }
 
 long linux_kernel::sendto(int fd, const uint8_t* buf, size_t len, const net::sock_addr& to)
 {
-    m_core.run(category::syscall, m_c.l_syscall_entry);
+    cpu_core& c = cpu();
+    c.run(category::syscall, m_c.l_syscall_entry);
     udp_sock* s = sock(fd);
     pkt p;
     if (s == nullptr || len > m_params.buf_bytes - net::headroom || !m_pool->alloc(p)) {
-        m_core.run(category::kernel_return, m_c.l_syscall_exit);
+        c.run(category::kernel_return, m_c.l_syscall_exit);
         return -1;
     }
-    m_core.run(category::net_stack_out, m_c.l_skb_alloc);
-    m_core.run(category::copy_in, m_c.l_copy_user);
-    m_core.copy(category::copy_in, len);
+    c.run(category::net_stack_out, m_c.l_skb_alloc);
+    c.run(category::copy_in, m_c.l_copy_user);
+    c.copy(category::copy_in, len);
     std::memcpy(p.bytes(), buf, len);
     p.len = static_cast<uint32_t>(len);
     const bool ok = m_stack->udp_output(p, s->port, to.ip, to.port);
-    m_core.run(category::kernel_return, m_c.l_syscall_exit);
+    c.run(category::kernel_return, m_c.l_syscall_exit);
     return ok ? static_cast<long>(len) : -1;
 }
 

@@ -4,6 +4,14 @@
 // the in-kernel protocol stack, UDP sockets with a receive queue and a wait queue, and the
 // recvfrom/sendto system calls with their kernel crossings and copies. The scheduler is the core's:
 // a receiver with nothing queued blocks, and the softirq that queues a datagram wakes it.
+//
+// With several cores, the driver gives each core a queue pair and an interrupt vector, as ixgbe
+// does (one MSI-X vector per queue pair, affinity one per CPU); a socket's traffic reaches a core's
+// queue by a 5-tuple filter (`ethtool -N ... action q`: steer_udp_port) and leaves by the sending
+// core's transmit queue (XPS). The stack and the sockets are shared; each piece of code charges the
+// core that runs it. An HTB-like queueing discipline can be put on the device (add_rate_limit):
+// then every transmitted packet goes through it, under its one root lock, and a class over its
+// rate waits for the qdisc watchdog (a timer interrupt on the core that armed it).
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -12,6 +20,7 @@
 #include "os/core/cpu_core.h"
 #include "os/dev/e10k_queue.h"
 #include "os/kernel/phys_alloc.h"
+#include "os/linux/htb.h"
 #include "os/net/buffer_pool.h"
 #include "os/net/socket_api.h"
 #include "os/net/stack.h"
@@ -21,29 +30,43 @@ namespace iovsim::os::linux_path {
 struct linux_params {
     uint32_t rx_ring = 512;
     uint32_t tx_ring = 512;
-    uint32_t buffers = 2048;
+    uint32_t buffers = 2048;      // per queue pair
     uint32_t buf_bytes = 2048;
     unsigned napi_budget = 64;
     double itr_us = 0;            // interrupt throttling interval (EITR)
     bool dca = true;              // the driver enables DCA: DMA'd lines land in the LLC
-    unsigned irq = 0x40;          // host interrupt number of the queue's vector
+    unsigned irq = 0x40;          // host interrupt number of queue 0's vector (queue q: irq + q)
+    unsigned timer_irq = 0xEF;    // the local APIC timer's vector (qdisc watchdog)
 };
 
 struct linux_stats {
     uint64_t interrupts = 0, napi_polls = 0, rx_packets = 0, rx_errors = 0, rx_no_buffer = 0,
              tx_packets = 0, tx_ring_full = 0, sock_drops = 0;
+    uint64_t qdisc_drops = 0, qdisc_watchdogs = 0;
 };
 
 class linux_kernel : public net::socket_api {
 public:
     linux_kernel(cpu_core& core, kernel::phys_alloc& mem, wire::mac_addr mac, wire::ipv4_addr ip,
                  const linux_params& params);
+    // A queue pair and an interrupt vector per core; cores[0] boots the kernel.
+    linux_kernel(std::vector<cpu_core*> cores, kernel::phys_alloc& mem, wire::mac_addr mac, wire::ipv4_addr ip,
+                 const linux_params& params);
 
-    // Driver probe and interface up; runs on the core (kernel code, MMIO).
+    // Driver probe and interface up; runs on cores[0] (kernel code, MMIO).
     void boot();
+    // `ethtool -N <dev> flow-type udp4 dst-port <port> action <queue>`: a 5-tuple filter (82599
+    // 7.1.2.5) steers the port's datagrams to the queue of core `queue`. Runs on the calling core.
+    void steer_udp_port(uint16_t port, unsigned queue);
+    // `tc`: an HTB root qdisc on the device (made on first use, with an unlimited default class)
+    // and a class limiting what UDP source port `sport` sends to `rate_bps` with a `burst_bytes`
+    // bucket. Returns the class.
+    unsigned add_rate_limit(uint16_t sport, double rate_bps, uint64_t burst_bytes);
+    const htb_class_stats* qdisc_class_stats(unsigned cls) const;
 
     net::net_stack& stack() { return *m_stack; }
     const linux_stats& stats() const { return m_stats; }
+    unsigned queues() const { return static_cast<unsigned>(m_queues.size()); }
 
     // socket_api: system calls
     int udp_socket() override;
@@ -53,24 +76,45 @@ public:
 
 private:
     struct udp_sock : net::udp_socket_state {
-        task* waiter = nullptr;   // the task asleep in recvfrom
+        task* waiter = nullptr;        // the task asleep in recvfrom
+        cpu_core* waiter_core = nullptr;
     };
-    void irq(unsigned vector);
-    unsigned napi_poll();
+    struct queue_pair {
+        cpu_core* core = nullptr;
+        std::unique_ptr<dev::e10k_rx_ring> rx;
+        std::unique_ptr<dev::e10k_tx_ring> tx;
+    };
+    struct queued {
+        net::pkt frame;
+        unsigned txq;
+    };
+    cpu_core& cpu() const;                 // the core running the caller
+    unsigned queue_of(const cpu_core& c) const;
+    void irq(unsigned q, unsigned vector);
+    unsigned napi_poll(unsigned q);
     void xmit(net::pkt& frame);
+    void driver_xmit(cpu_core& c, unsigned txq, net::pkt& frame);
+    void qdisc_run(cpu_core& c);
+    void arm_watchdog(cpu_core& c);
+    unsigned classify(const net::pkt& frame) const;
     void deliver(udp_sock& s, net::pkt& p, const net::udp_meta& meta);
     udp_sock* sock(int fd);
 
-    cpu_core& m_core;
+    std::vector<cpu_core*> m_cores;
     const cost_model& m_c;
     kernel::phys_alloc& m_mem;
     linux_params m_params;
     dev::dev_handle m_pf;
     std::unique_ptr<net::buffer_pool> m_pool;
-    std::unique_ptr<dev::e10k_rx_ring> m_rx;
-    std::unique_ptr<dev::e10k_tx_ring> m_tx;
+    std::vector<queue_pair> m_queues;
     std::unique_ptr<net::net_stack> m_stack;
     std::vector<std::unique_ptr<udp_sock>> m_socks;
+    unsigned m_filters = 0;                // 5-tuple filters in use
+    // The HTB qdisc, its classifier (source port -> class) and its root lock's last holder.
+    std::unique_ptr<htb<queued>> m_qdisc;
+    std::vector<std::pair<uint16_t, unsigned>> m_class_of_sport;
+    const cpu_core* m_qdisc_lock_owner = nullptr;
+    sc_core::sc_time m_watchdog_at;        // armed watchdog (SC_ZERO_TIME: none)
     primitive m_none{};
     linux_stats m_stats;
 };

@@ -31,7 +31,7 @@ void net_stack::drop(pkt& p, parse_error e)
 void net_stack::input(pkt& frame)
 {
     ++m_stats.rx_frames;
-    m_core.run(m_costs.in, *m_costs.eth_rx);
+    core().run(m_costs.in, *m_costs.eth_rx);
     const auto eth = parse_eth(frame.bytes(), frame.len);
     if (!eth)
         return drop(frame, eth.error());
@@ -79,7 +79,7 @@ void net_stack::arp_input(pkt& frame)
 
 void net_stack::ipv4_input(pkt& frame)
 {
-    m_core.run(m_costs.in, *m_costs.ip_rx);
+    core().run(m_costs.in, *m_costs.ip_rx);
     const auto ip = parse_ipv4(frame.bytes(), frame.len, true);
     if (!ip)
         return drop(frame, ip.error());
@@ -102,7 +102,7 @@ void net_stack::ipv4_input(pkt& frame)
 
 void net_stack::udp_in(pkt& p, const ipv4_header& ip)
 {
-    m_core.run(m_costs.in, *m_costs.udp_rx);
+    core().run(m_costs.in, *m_costs.udp_rx);
     const auto udp = parse_udp(p.bytes(), p.len, ip.src, ip.dst, true);
     if (!udp)
         return drop(p, udp.error());
@@ -122,7 +122,7 @@ void net_stack::udp_in(pkt& p, const ipv4_header& ip)
 // charged for them.
 bool net_stack::udp_output(pkt& p, uint16_t sport, ipv4_addr dst, uint16_t dport)
 {
-    m_core.run(m_costs.out, *m_costs.udp_tx);
+    core().run(m_costs.out, *m_costs.udp_tx);
     if (p.off < udp_header_len)
         return false;
     p.off -= udp_header_len;
@@ -135,7 +135,7 @@ bool net_stack::udp_output(pkt& p, uint16_t sport, ipv4_addr dst, uint16_t dport
 
 bool net_stack::ip_output(pkt& p, uint8_t proto, ipv4_addr dst)
 {
-    m_core.run(m_costs.out, *m_costs.ip_tx);
+    core().run(m_costs.out, *m_costs.ip_tx);
     if (p.off < ipv4_min_header_len)
         return false;
     p.off -= ipv4_min_header_len;
@@ -170,7 +170,7 @@ bool net_stack::ip_output(pkt& p, uint8_t proto, ipv4_addr dst)
 
 bool net_stack::eth_output(pkt& p, mac_addr dst, uint16_t ethertype)
 {
-    m_core.run(m_costs.out, *m_costs.eth_tx);
+    core().run(m_costs.out, *m_costs.eth_tx);
     if (p.off < eth_header_len)
         return false;
     p.off -= eth_header_len;

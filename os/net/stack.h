@@ -63,6 +63,9 @@ public:
     net_stack(cpu_core& core, wire::mac_addr mac, wire::ipv4_addr ip, const stack_costs& costs);
 
     void set_interface(transmit_fn tx, release_fn release, alloc_fn alloc);
+    // A kernel's stack is entered by every core of its host: each layer then charges the core that
+    // runs it (cpu_core::this_cpu) rather than the one the stack was made with.
+    void set_shared_by_cores(bool shared) { m_shared = shared; }
     void add_static_arp(wire::ipv4_addr ip, wire::mac_addr mac) { m_arp[ip] = mac; }
 
     // A received frame; ownership passes to the stack (delivered or released).
@@ -88,6 +91,11 @@ private:
     bool eth_output(pkt& p, wire::mac_addr dst, uint16_t ethertype);
     void send_arp_request(wire::ipv4_addr target);
     void drop(pkt& p, wire::parse_error e);
+    cpu_core& core() const
+    {
+        cpu_core* here = m_shared ? cpu_core::this_cpu() : nullptr;
+        return here ? *here : m_core;
+    }
 
     cpu_core& m_core;
     wire::mac_addr m_mac;
@@ -101,6 +109,7 @@ private:
     std::map<uint8_t, proto_input> m_protocols;
     std::unordered_map<uint16_t, udp_input> m_udp_ports;
     uint16_t m_ip_id = 1;
+    bool m_shared = false;
     stack_stats m_stats;
 };
 
