@@ -28,22 +28,6 @@ wire::mac_addr nth_mac(const cfg::config& c, const std::string& key, unsigned i)
     return m;
 }
 
-os::dataplane::dataplane_params dataplane_params_of(const cfg::config& c)
-{
-    os::dataplane::dataplane_params dpp;
-    dpp.rx_ring = static_cast<uint32_t>(c.get_int("os.dataplane.rx_ring"));
-    dpp.tx_ring = static_cast<uint32_t>(c.get_int("os.dataplane.tx_ring"));
-    dpp.buffers = static_cast<uint32_t>(c.get_int("os.dataplane.buffers"));
-    dpp.rx_doorbell_batch = static_cast<uint32_t>(c.get_int("os.dataplane.rx_doorbell_batch"));
-    dpp.poll_batch = static_cast<unsigned>(c.get_int("os.dataplane.poll_batch"));
-    return dpp;
-}
-
-uint64_t region_bytes_of(const os::dataplane::dataplane_params& dpp)
-{
-    return static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
-}
-
 } // namespace
 
 void tenant_testbed::declare(cfg::schema& s)
@@ -160,13 +144,7 @@ void tenant_testbed::linux_boot()
     std::vector<os::cpu_core*> cores;
     for (unsigned i = 0; i < m_server->cores(); ++i)
         cores.push_back(&m_server->cpu(i));
-    os::linux_path::linux_params lp;
-    lp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.rx_ring"));
-    lp.tx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.tx_ring"));
-    lp.buffers = static_cast<uint32_t>(m_cfg.get_int("os.linux.buffers"));
-    lp.napi_budget = static_cast<unsigned>(m_cfg.get_int("os.linux.napi_budget"));
-    lp.itr_us = m_cfg.get_real("os.linux.itr_us");
-    lp.dca = m_cfg.get_bool("os.linux.dca");
+    const os::linux_path::linux_params lp = linux_params_of(m_cfg);
     m_linux = std::make_unique<os::linux_path::linux_kernel>(cores, *m_server->pages,
                                                              *wire::mac_addr::parse(m_cfg.get_string("platform.server.mac")),
                                                              server_ip(0), lp);
@@ -189,15 +167,16 @@ void tenant_testbed::arrakis_boot()
     const unsigned levels = static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels"));
     m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core0, *m_server->pages, levels);
     m_cp = std::make_unique<os::kernel::control_plane>(core0, *m_server->pages, *m_iommu_drv,
-                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")));
+                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")),
+                                                       m_cfg.get_real("platform.nic.line_gbps"));
     m_cp->boot(os::category::scheduler);
     const os::dataplane::dataplane_params dpp = dataplane_params_of(m_cfg);
     for (unsigned i = 0; i < m_setup.servers; ++i) {
         const os::kernel::vnic_grant grant =
             m_cp->create_vnic(os::category::scheduler, nth_mac(m_cfg, "platform.tenants.server_mac_base", i), server_ip(i),
-                              region_bytes_of(dpp));
+                              dataplane_region_bytes(dpp));
         if (m_setup.limit_bps > 0 && i == m_setup.limited)
-            throw std::runtime_error("Arrakis rate specifiers are not available yet: the control plane has no set_rate");
+            m_cp->set_rate(os::category::scheduler, grant, 0, m_setup.limit_bps);   // the VNIC's transmit queue
         os::cpu_core& core = m_server->cpu(i);
         tenant& t = m_tenants[i];
         t.dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
@@ -213,25 +192,8 @@ void tenant_testbed::arrakis_boot()
 void tenant_testbed::client_main(unsigned i)
 {
     tenant& t = m_tenants[i];
-    os::cpu_core& core = *t.client->core;
-    const wire::mac_addr mac = nth_mac(m_cfg, "platform.tenants.client_mac_base", i);
-    const wire::ipv4_addr ip = nth_ip(m_cfg, "platform.tenants.client_ip_base", i);
-    // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
-    // dataplane (a lean client stack, so the server is what the measurement sees).
-    os::dev::dev_handle pf{&core, models::nic_pf_bar0};
-    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, mac, 0);
-    os::kernel::e10k_enable(pf, os::category::scheduler);
-    const os::dataplane::dataplane_params dpp;
-    os::kernel::vnic_grant g;
-    g.bar = models::nic_pf_bar0;
-    g.rx_regs = e10k::pf::RDBAL0;
-    g.tx_regs = e10k::pf::TDBAL0;
-    g.region_bytes = region_bytes_of(dpp);
-    g.region_pa = t.client->pages->alloc(g.region_bytes);
-    g.mac = mac;
-    g.ip = ip;
-    t.client_dp = std::make_unique<os::dataplane::dataplane>(core, g, dpp);
-    t.client_dp->init();
+    t.client_dp = client_dataplane(*t.client, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
+                                   nth_ip(m_cfg, "platform.tenants.client_ip_base", i));
     t.client_udp = std::make_unique<os::dataplane::native_udp>(*t.client_dp);
     // The server's address is configured, not resolved: a load generator starts at once, and an
     // ARP request sent before the server is up would go unanswered (the stack does not retry).

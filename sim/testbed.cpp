@@ -99,6 +99,56 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     }
 }
 
+os::linux_path::linux_params linux_params_of(const cfg::config& c)
+{
+    os::linux_path::linux_params lp;
+    lp.rx_ring = static_cast<uint32_t>(c.get_int("os.linux.rx_ring"));
+    lp.tx_ring = static_cast<uint32_t>(c.get_int("os.linux.tx_ring"));
+    lp.buffers = static_cast<uint32_t>(c.get_int("os.linux.buffers"));
+    lp.napi_budget = static_cast<unsigned>(c.get_int("os.linux.napi_budget"));
+    lp.itr_us = c.get_real("os.linux.itr_us");
+    lp.dca = c.get_bool("os.linux.dca");
+    return lp;
+}
+
+os::dataplane::dataplane_params dataplane_params_of(const cfg::config& c)
+{
+    os::dataplane::dataplane_params dpp;
+    dpp.rx_ring = static_cast<uint32_t>(c.get_int("os.dataplane.rx_ring"));
+    dpp.tx_ring = static_cast<uint32_t>(c.get_int("os.dataplane.tx_ring"));
+    dpp.buffers = static_cast<uint32_t>(c.get_int("os.dataplane.buffers"));
+    dpp.rx_doorbell_batch = static_cast<uint32_t>(c.get_int("os.dataplane.rx_doorbell_batch"));
+    dpp.poll_batch = static_cast<unsigned>(c.get_int("os.dataplane.poll_batch"));
+    return dpp;
+}
+
+uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p)
+{
+    return static_cast<uint64_t>(p.buffers) * p.buf_bytes + (p.rx_ring + p.tx_ring) * 16ULL + 8192;
+}
+
+// The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
+// dataplane.
+std::unique_ptr<os::dataplane::dataplane> client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip)
+{
+    os::cpu_core& core = *h.core;
+    os::dev::dev_handle pf{&core, models::nic_pf_bar0};
+    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, mac, 0);
+    os::kernel::e10k_enable(pf, os::category::scheduler);
+    const os::dataplane::dataplane_params dpp;
+    os::kernel::vnic_grant g;
+    g.bar = models::nic_pf_bar0;
+    g.rx_regs = e10k::pf::RDBAL0;
+    g.tx_regs = e10k::pf::TDBAL0;
+    g.region_bytes = dataplane_region_bytes(dpp);
+    g.region_pa = h.pages->alloc(g.region_bytes);
+    g.mac = mac;
+    g.ip = ip;
+    auto dp = std::make_unique<os::dataplane::dataplane>(core, g, dpp);
+    dp->init();
+    return dp;
+}
+
 testbed::testbed(const cfg::config& c, const column_setup& setup)
     : m_cfg(c), m_setup(setup), m_costs(os::cost_model::from(c))
 {
@@ -183,13 +233,7 @@ void testbed::server_software()
     const auto payload = static_cast<size_t>(m_cfg.get_int("workload.echo.payload_bytes"));
     const double processing_ns = m_cfg.get_real("workload.echo.processing_us") * 1000.0;
     if (m_setup.path == server_path::linux_kernel) {
-        os::linux_path::linux_params lp;
-        lp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.rx_ring"));
-        lp.tx_ring = static_cast<uint32_t>(m_cfg.get_int("os.linux.tx_ring"));
-        lp.buffers = static_cast<uint32_t>(m_cfg.get_int("os.linux.buffers"));
-        lp.napi_budget = static_cast<unsigned>(m_cfg.get_int("os.linux.napi_budget"));
-        lp.itr_us = m_cfg.get_real("os.linux.itr_us");
-        lp.dca = m_cfg.get_bool("os.linux.dca");
+        const os::linux_path::linux_params lp = linux_params_of(m_cfg);
         m_linux = std::make_unique<os::linux_path::linux_kernel>(core, *m_server->pages, mac_of(m_cfg, "platform.server.mac"),
                                                                      ip_of(m_cfg, "platform.server.ip"), lp);
         m_linux->boot();
@@ -202,13 +246,8 @@ void testbed::server_software()
     m_cp = std::make_unique<os::kernel::control_plane>(core, *m_server->pages, *m_iommu_drv,
                                                        os::kernel::control_plane_params::from(m_cfg));
     m_cp->boot(os::category::scheduler);
-    os::dataplane::dataplane_params dpp;
-    dpp.rx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_ring"));
-    dpp.tx_ring = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.tx_ring"));
-    dpp.buffers = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.buffers"));
-    dpp.rx_doorbell_batch = static_cast<uint32_t>(m_cfg.get_int("os.dataplane.rx_doorbell_batch"));
-    dpp.poll_batch = static_cast<unsigned>(m_cfg.get_int("os.dataplane.poll_batch"));
-    const uint64_t region = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
+    const os::dataplane::dataplane_params dpp = dataplane_params_of(m_cfg);
+    const uint64_t region = dataplane_region_bytes(dpp);
     const os::kernel::vnic_grant grant = m_cp->create_vnic(os::category::scheduler, mac_of(m_cfg, "platform.server.vnic_mac"),
                                                                  ip_of(m_cfg, "platform.server.vnic_ip"), region);
     m_server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
@@ -226,23 +265,7 @@ void testbed::server_software()
 
 void testbed::client_software()
 {
-    os::cpu_core& core = *m_client_host->core;
-    // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
-    // dataplane (a lean client stack, so the server is what the measurement sees).
-    os::dev::dev_handle pf{&core, models::nic_pf_bar0};
-    os::kernel::e10k_set_address(pf, os::category::scheduler, 0, mac_of(m_cfg, "platform.client.mac"), 0);
-    os::kernel::e10k_enable(pf, os::category::scheduler);
-    os::dataplane::dataplane_params dpp;
-    os::kernel::vnic_grant g;
-    g.bar = models::nic_pf_bar0;
-    g.rx_regs = e10k::pf::RDBAL0;
-    g.tx_regs = e10k::pf::TDBAL0;
-    g.region_bytes = static_cast<uint64_t>(dpp.buffers) * dpp.buf_bytes + (dpp.rx_ring + dpp.tx_ring) * 16ULL + 8192;
-    g.region_pa = m_client_host->pages->alloc(g.region_bytes);
-    g.mac = mac_of(m_cfg, "platform.client.mac");
-    g.ip = ip_of(m_cfg, "platform.client.ip");
-    m_client_dp = std::make_unique<os::dataplane::dataplane>(core, g, dpp);
-    m_client_dp->init();
+    m_client_dp = client_dataplane(*m_client_host, mac_of(m_cfg, "platform.client.mac"), ip_of(m_cfg, "platform.client.ip"));
     m_client_udp = std::make_unique<os::dataplane::native_udp>(*m_client_dp);
     workloads::echo_client_params p;
     p.server = ip_of(m_cfg, m_setup.path == server_path::linux_kernel ? "platform.server.ip" : "platform.server.vnic_ip");

@@ -53,6 +53,16 @@ struct host {
     os::cpu_core& cpu(unsigned i) { return i == 0 ? *core : *more_cores.at(i - 1); }
 };
 
+// The drivers' parameters as the config sets them.
+os::linux_path::linux_params linux_params_of(const cfg::config& c);
+os::dataplane::dataplane_params dataplane_params_of(const cfg::config& c);
+// The DMA region a dataplane needs for its rings and buffers.
+uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p);
+// A client host's kernel brings its NIC up with `mac` and hands queue 0 of the PF to a load
+// generator's dataplane (a lean client stack, so the server is what a measurement sees). Runs on
+// the host's core 0; the dataplane is initialized.
+std::unique_ptr<os::dataplane::dataplane> client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip);
+
 struct column_setup {
     std::string column;
     server_path path = server_path::arrakis_n;

@@ -48,60 +48,45 @@ void check_tenant(sim::tenant_testbed& tb, unsigned i)
     EXPECT_NEAR(gets, 0.9, 0.1);
 }
 
+sim::tenant_setup setup_of(sim::server_path path, unsigned servers)
+{
+    sim::tenant_setup s;
+    s.path = path;
+    s.servers = servers;
+    s.outstanding = 4;
+    return s;
+}
+
+// A run of `servers` tenants on `path`, every tenant checked.
+struct memcached_run {
+    cfg::config c;
+    sim::tenant_testbed tb;
+    memcached_run(sim::server_path path, unsigned servers) : c(small_config(servers)), tb(c, setup_of(path, servers))
+    {
+        EXPECT_TRUE(tb.run());
+        for (unsigned i = 0; i < servers; ++i)
+            check_tenant(tb, i);
+    }
+};
+
 } // namespace
 
-TEST(memcached, linux_one_server)
-{
-    const cfg::config c = small_config(1);
-    sim::tenant_setup s;
-    s.path = sim::server_path::linux_kernel;
-    s.servers = 1;
-    s.outstanding = 4;
-    sim::tenant_testbed tb(c, s);
-    ASSERT_TRUE(tb.run());
-    check_tenant(tb, 0);
-}
+TEST(memcached, linux_one_server) { memcached_run r(sim::server_path::linux_kernel, 1); }
 
-TEST(memcached, arrakis_p_one_server)
-{
-    const cfg::config c = small_config(1);
-    sim::tenant_setup s;
-    s.path = sim::server_path::arrakis_p;
-    s.servers = 1;
-    s.outstanding = 4;
-    sim::tenant_testbed tb(c, s);
-    ASSERT_TRUE(tb.run());
-    check_tenant(tb, 0);
-}
+TEST(memcached, arrakis_p_one_server) { memcached_run r(sim::server_path::arrakis_p, 1); }
 
 TEST(memcached, linux_two_servers_each_on_its_core)
 {
-    const cfg::config c = small_config(2);
-    sim::tenant_setup s;
-    s.path = sim::server_path::linux_kernel;
-    s.servers = 2;
-    s.outstanding = 4;
-    sim::tenant_testbed tb(c, s);
-    ASSERT_TRUE(tb.run());
-    check_tenant(tb, 0);
-    check_tenant(tb, 1);
+    memcached_run r(sim::server_path::linux_kernel, 2);
     // Each server's queue interrupts its own core.
-    EXPECT_GT(tb.server_host().cpu(0).interrupts_taken(), 0u);
-    EXPECT_GT(tb.server_host().cpu(1).interrupts_taken(), 0u);
-    EXPECT_GT(tb.server_host().nic->queue_rx_packets(1), tb.client(1).stats().received);
+    EXPECT_GT(r.tb.server_host().cpu(0).interrupts_taken(), 0u);
+    EXPECT_GT(r.tb.server_host().cpu(1).interrupts_taken(), 0u);
+    EXPECT_GT(r.tb.server_host().nic->queue_rx_packets(1), r.tb.client(1).stats().received);
 }
 
 TEST(memcached, arrakis_p_two_servers_each_with_its_vnic)
 {
-    const cfg::config c = small_config(2);
-    sim::tenant_setup s;
-    s.path = sim::server_path::arrakis_p;
-    s.servers = 2;
-    s.outstanding = 4;
-    sim::tenant_testbed tb(c, s);
-    ASSERT_TRUE(tb.run());
-    check_tenant(tb, 0);
-    check_tenant(tb, 1);
-    EXPECT_GT(tb.tenant_dataplane(0)->stats().rx_packets, 0u);
-    EXPECT_GT(tb.tenant_dataplane(1)->stats().rx_packets, 0u);
+    memcached_run r(sim::server_path::arrakis_p, 2);
+    EXPECT_GT(r.tb.tenant_dataplane(0)->stats().rx_packets, r.tb.client(0).stats().received);
+    EXPECT_GT(r.tb.tenant_dataplane(1)->stats().rx_packets, r.tb.client(1).stats().received);
 }
