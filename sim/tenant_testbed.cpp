@@ -192,7 +192,7 @@ void tenant_testbed::arrakis_boot()
 void tenant_testbed::client_main(unsigned i)
 {
     tenant& t = m_tenants[i];
-    t.client_dp = client_dataplane(*t.client, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
+    t.client_dp = start_client_dataplane(*t.client, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
                                    nth_ip(m_cfg, "platform.tenants.client_ip_base", i));
     t.client_udp = std::make_unique<os::dataplane::native_udp>(*t.client_dp);
     // The server's address is configured, not resolved: a load generator starts at once, and an

@@ -129,7 +129,7 @@ uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p)
 
 // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
 // dataplane.
-std::unique_ptr<os::dataplane::dataplane> client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip)
+std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip)
 {
     os::cpu_core& core = *h.core;
     os::dev::dev_handle pf{&core, models::nic_pf_bar0};
@@ -265,7 +265,7 @@ void testbed::server_software()
 
 void testbed::client_software()
 {
-    m_client_dp = client_dataplane(*m_client_host, mac_of(m_cfg, "platform.client.mac"), ip_of(m_cfg, "platform.client.ip"));
+    m_client_dp = start_client_dataplane(*m_client_host, mac_of(m_cfg, "platform.client.mac"), ip_of(m_cfg, "platform.client.ip"));
     m_client_udp = std::make_unique<os::dataplane::native_udp>(*m_client_dp);
     workloads::echo_client_params p;
     p.server = ip_of(m_cfg, m_setup.path == server_path::linux_kernel ? "platform.server.ip" : "platform.server.vnic_ip");

@@ -61,7 +61,7 @@ uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p);
 // A client host's kernel brings its NIC up with `mac` and hands queue 0 of the PF to a load
 // generator's dataplane (a lean client stack, so the server is what a measurement sees). Runs on
 // the host's core 0; the dataplane is initialized.
-std::unique_ptr<os::dataplane::dataplane> client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip);
+std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip);
 
 struct column_setup {
     std::string column;
