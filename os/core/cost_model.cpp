@@ -45,6 +45,8 @@ const scalar_def scalars[] = {
      "idle longer than this: the idle path and C-state entry evict the process-context working set (model assumption, calibrated to the paper's +0.6 us)"},
     {"mem.c2c_line_ns", &cost_model::c2c_line_ns, 60, 0, 1000, "ns",
      "load of a line modified in another core's private cache, same socket (snoop and transfer through the LLC): ~50-70 ns on SNB-EP (Molka et al. 2014; estimate)"},
+    {"mem.c2c_stream_line_ns", &cost_model::c2c_stream_line_ns, 10, 0, 1000, "ns",
+     "each further line of a buffer another core wrote, read in order: the L2 streamer overlaps the transfers; what is left beyond the copy loop (estimate)"},
 };
 
 struct prim_def {

@@ -44,6 +44,8 @@ struct cost_model {
     double idle_exit_ns = 0;        // C-state exit: from the interrupt to the first instruction
     double cold_after_idle_ns = 0;  // an idle period longer than this leaves the caches cold
     double c2c_line_ns = 0;         // a line another core modified (a descriptor or doorbell it wrote)
+    double c2c_stream_line_ns = 0;  // each further line of a buffer another core wrote, read in sequence
+                                    // (prefetched: the copy loop's own cost is copy_byte_cycles)
 
     // Linux-like kernel path
     primitive l_irq_entry, l_irq_exit, l_napi_poll, l_rx_desc, l_rx_refill, l_skb_alloc, l_eth_rx,

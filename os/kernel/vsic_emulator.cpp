@@ -223,10 +223,12 @@ void vsic_emulator::bounce_copy(const pending& p, unsigned slot, bool to_bounce)
         at += len;
     }
     m_core.copy(category::vsic, p.bytes);
-    // The application's lines live in its core's cache (it wrote the data, or will read it); read
-    // data comes from DRAM, where the controller's DMA put it.
-    const double per_line = costs.c2c_line_ns + (to_bounce ? 0.0 : costs.dram_stream_line_ns);
-    m_core.charge_ns(category::vsic, lines_of(p.bytes) * per_line);
+    // The application's lines live in its core's cache (it wrote the data, or will read it): the
+    // first comes at a cross-core transfer's latency, the rest stream behind it. Read data comes
+    // from DRAM, where the controller's DMA put it.
+    const unsigned lines = lines_of(p.bytes);
+    const double per_line = costs.c2c_stream_line_ns + (to_bounce ? 0.0 : costs.dram_stream_line_ns);
+    m_core.charge_ns(category::vsic, costs.c2c_line_ns + (lines - 1) * per_line);
 }
 
 void vsic_emulator::reap()

@@ -1,5 +1,6 @@
 #include "sim/kinds/vsic_overhead.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -170,7 +171,7 @@ private:
 nlohmann::json write_report(const cfg::config& c, const std::vector<column_output>& results, const std::string& out_dir)
 {
     const breakdown_report report = vsic_overhead_breakdown(c, results);
-    const std::vector<virtualization_cost> costs = virtualization_costs(c, report);
+    const std::vector<virtualization_cost> costs = virtualization_costs(c, results);
     nlohmann::json summary = to_summary_json(report, c.to_json());
     std::string table = to_markdown(report, nullptr, tolerance{});
     if (!costs.empty()) {
@@ -217,32 +218,35 @@ breakdown_report vsic_overhead_breakdown(const cfg::config& experiment, const st
     report.experiment = experiment.get_string("experiment.name");
     report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
     report.row_order = row_order;
-    for (const column_output& r : results)
+    for (const column_output& r : results) {
         report.columns.push_back(column_from_json(r.result));
+        if (!r.swept.empty())
+            report.columns.back().key = r.point_id;   // a column per point of a sweep
+    }
     return report;
 }
 
-std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const breakdown_report& report)
+std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const std::vector<column_output>& results)
 {
-    const column_result* direct = nullptr;
-    for (const column_result& col : report.columns)
-        if (experiment.get_string("columns." + col.key + ".path") == "direct")
-            direct = &col;
+    auto path_of = [&experiment](const column_output& r) { return experiment.get_string("columns." + r.column + ".path"); };
+    auto mean_us = [](const column_result& r, const char* row) {
+        const auto it = r.rows_ns.find(row);
+        return it == r.rows_ns.end() ? 0.0 : it->second.mean() / 1000.0;
+    };
     std::vector<virtualization_cost> out;
-    if (!direct)
-        return out;
-    for (const column_result& col : report.columns) {
-        if (&col == direct)
+    for (const column_output& r : results) {
+        if (path_of(r) == "direct")
             continue;
+        const auto d = std::find_if(results.begin(), results.end(),
+                                    [&](const column_output& x) { return path_of(x) == "direct" && x.swept == r.swept; });
+        if (d == results.end())
+            continue;
+        const column_result col = column_from_json(r.result), direct = column_from_json(d->result);
         virtualization_cost v;
-        v.column = col.key;
-        v.per_write_us = (col.total_ns.mean() - direct->total_ns.mean()) / 1000.0;
-        auto mean_us = [](const column_result& r, const char* row) {
-            const auto it = r.rows_ns.find(row);
-            return it == r.rows_ns.end() ? 0.0 : it->second.mean() / 1000.0;
-        };
+        v.column = r.swept.empty() ? r.column : r.point_id;
+        v.per_write_us = (col.total_ns.mean() - direct.total_ns.mean()) / 1000.0;
         v.vsic_core_us = mean_us(col, "vsic_core");
-        v.app_driver_us = mean_us(col, "app_driver") - mean_us(*direct, "app_driver");
+        v.app_driver_us = mean_us(col, "app_driver") - mean_us(direct, "app_driver");
         v.rest_us = v.per_write_us - v.vsic_core_us - v.app_driver_us;
         out.push_back(v);
     }

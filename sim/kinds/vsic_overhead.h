@@ -31,8 +31,9 @@ struct virtualization_cost {
     double app_driver_us = 0;   // the application's driver work, less the direct path's
     double rest_us = 0;         // the remainder: device side and the hand-offs between cores
 };
-// For every VSIC column, against the column whose path is direct; empty without one.
-std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const breakdown_report& report);
+// For every VSIC column (at every point of a sweep), against the direct column at the same point;
+// none for a point without a direct column.
+std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const std::vector<column_output>& results);
 
 experiment_kind vsic_overhead_kind();
 // The workload's parameters (workload.blk_write.*).
