@@ -118,6 +118,7 @@ void vsic_emulator::run()
         if (m_stop)
             break;
         m_core.run(category::poll, costs.s_vsic_poll);
+        ++m_stats.passes;
         reap();
         for (auto it = m_backlog.begin(); it != m_backlog.end();)
             it = post(*it) ? m_backlog.erase(it) : std::next(it);

@@ -52,6 +52,7 @@ struct vsic_emulator_stats {
     uint64_t refused = 0;       // bounds, rights, namespace, or outside the DMA window
     uint64_t malformed = 0;
     uint64_t interrupts = 0;    // virtualized interrupts sent to applications' cores
+    uint64_t passes = 0;        // polling passes that found work (the core sleeps between them)
 };
 
 class vsic_emulator {

@@ -296,6 +296,34 @@ TEST(StorageHost, EmulatedVsicBounceBuffers)
     EXPECT_GT(a.of(2)[static_cast<unsigned>(category::vsic)], copy_ns);
 }
 
+// Idle is cheap: across 50 ms of simulated time with nothing to do, the emulating core sleeps (a
+// few passes per command, none in between) and its time is charged to polling, not to requests.
+TEST(StorageHost, EmulatedVsicSleepsWhenIdle)
+{
+    host h({"platform.storage.vsic_mode=emulated", "platform.storage.device=ramdisk"});
+    bool done = false;
+    h.tb.spawn(0, "app", [&] {
+        os::cpu_core& core = h.tb.core(0);
+        h.boot();
+        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        h.setup->map_vsa(category::scheduler, g.vsic, 0, 1, 0, 64, true, true);
+        auto q = h.queue(g.regs, 0, g.region_pa);
+        q->init(category::scheduler);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, 1, 0, 1, g.region_pa + 0x4000)), 0);
+        const uint64_t passes = h.emu->stats().passes;
+        core.wait_until(category::idle, [] { return false; }, nullptr, core.local_time() + sc_time(50, SC_MS));
+        EXPECT_EQ(h.emu->stats().passes, passes);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 2, 1, 1, 1, g.region_pa + 0x4000)), 0);
+        EXPECT_LE(h.emu->stats().passes, passes + 4);
+        done = true;
+        h.emu->stop();
+        h.tb.stop();
+    });
+    EXPECT_TRUE(h.tb.run());
+    EXPECT_TRUE(done);
+    EXPECT_GT(h.tb.accounting(1).unattributed()[static_cast<unsigned>(category::poll)], 49e6);
+}
+
 // Two applications on two emulated VSICs, writing at once: the VSIC core serves both, each write
 // lands in its own VSA, and the kernel runs out of VSICs at the limit it was given.
 TEST(StorageHost, EmulatedVsicServesTwoApplications)
