@@ -91,6 +91,23 @@ struct host {
         return std::make_unique<os::dev::blk_queue>(regs, p);
     }
 
+    // An application's VSIC with `region` bytes of memory, VSA `vsa` on slot `slot` (physical blocks
+    // [base, base + blocks), read-write) and a queue over its registers, initialized.
+    struct app {
+        os::kernel::vsic_grant g;
+        std::unique_ptr<os::dev::blk_queue> q;
+        uint64_t buf() const { return g.region_pa + 0x4000; }
+    };
+    app vsic_app(uint16_t vsa, uint64_t base, uint64_t blocks, unsigned slot = 0, uint64_t region = 0x10000,
+                 os::dev::blk_wait wait = os::dev::blk_wait::poll, sc_core::sc_event* completions = nullptr)
+    {
+        app a;
+        a.g = setup->create_vsic(category::scheduler, region);
+        setup->map_vsa(category::scheduler, a.g.vsic, slot, vsa, base, blocks, true, true);
+        a.q = queue(a.g.regs, 0, a.g.region_pa, wait, completions);
+        return a;
+    }
+
     // Submits one request and waits for its completion; returns its status and the latency.
     static uint16_t round_trip(os::cpu_core& core, os::dev::blk_queue& q, const blk_request& r, double* latency_ns = nullptr)
     {
@@ -260,9 +277,7 @@ TEST(StorageHost, EmulatedVsicBounceBuffers)
     h.tb.spawn(0, "app", [&] {
         os::cpu_core& core = h.tb.core(0);
         h.boot();
-        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x20000);
-        h.setup->map_vsa(category::scheduler, g.vsic, 0, 8, 4096, 256, true, true);
-        auto q = h.queue(g.regs, 0, g.region_pa);
+        auto [g, q] = h.vsic_app(8, 4096, 256, 0, 0x20000);
         q->init(category::scheduler);
         // 2 KB from 1 KB before a page's end: two PRP entries.
         const uint64_t out = g.region_pa + 0x4C00, back = g.region_pa + 0x8C00;
@@ -305,9 +320,7 @@ TEST(StorageHost, EmulatedVsicSleepsWhenIdle)
     h.tb.spawn(0, "app", [&] {
         os::cpu_core& core = h.tb.core(0);
         h.boot();
-        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
-        h.setup->map_vsa(category::scheduler, g.vsic, 0, 1, 0, 64, true, true);
-        auto q = h.queue(g.regs, 0, g.region_pa);
+        auto [g, q] = h.vsic_app(1, 0, 64);
         q->init(category::scheduler);
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, 1, 0, 1, g.region_pa + 0x4000)), 0);
         const uint64_t passes = h.emu->stats().passes;
@@ -338,9 +351,9 @@ TEST(StorageHost, EmulatedVsicServesTwoApplications)
         os::cpu_core& core = h.tb.core(0);
         h.boot();
         for (unsigned a = 0; a < 2; ++a) {
-            g[a] = h.setup->create_vsic(category::scheduler, 0x10000);
-            h.setup->map_vsa(category::scheduler, g[a].vsic, 0, 1, 1000 * (a + 1), 100, true, true);
-            q[a] = h.queue(g[a].regs, 0, g[a].region_pa, os::dev::blk_wait::poll, &any_completion);
+            auto made = h.vsic_app(1, 1000 * (a + 1), 100, 0, 0x10000, os::dev::blk_wait::poll, &any_completion);
+            g[a] = made.g;
+            q[a] = std::move(made.q);
             q[a]->init(category::scheduler);
             fill(core, g[a].region_pa + 0x4000, 512, static_cast<uint8_t>(a + 1));
         }
@@ -395,9 +408,9 @@ TEST(StorageHost, EmulatedVsicInterruptsTheApplication)
     h.tb.spawn(0, "app", [&] {
         os::cpu_core& core = h.tb.core(0);
         h.boot();
-        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
-        h.setup->map_vsa(category::scheduler, g.vsic, 0, 3, 0, 64, true, true);
-        auto q = h.queue(g.regs, 0, g.region_pa, os::dev::blk_wait::interrupt);
+        host::app a = h.vsic_app(3, 0, 64, 0, 0x10000, os::dev::blk_wait::interrupt);
+        const os::kernel::vsic_grant& g = a.g;
+        os::dev::blk_queue* q = a.q.get();   // the interrupt handler's
         core.set_irq_handler([&](unsigned v) {
             EXPECT_EQ(v, 50u);
             ++irqs;
@@ -460,10 +473,8 @@ TEST(StorageHost, HardwareVsicDmaFaultFailsOneCommand)
     h.tb.spawn(0, "app", [&] {
         os::cpu_core& core = h.tb.core(0);
         h.boot();
-        const os::kernel::vsic_grant g = h.setup->create_vsic(category::scheduler, 0x10000);
+        auto [g, q] = h.vsic_app(9, 500, 64, 2);
         EXPECT_FALSE(g.emulated);
-        h.setup->map_vsa(category::scheduler, g.vsic, 2, 9, 500, 64, true, true);
-        auto q = h.queue(g.regs, 0, g.region_pa);
         q->init(category::scheduler);
         const uint64_t buf = g.region_pa + 0x4000;
         fill(core, buf, 512, 3);
