@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "models/platform/address_map.h"
+#include "sim/trace.h"
 
 using namespace sc_core;
 using iovsim::models::reg_access;
@@ -294,6 +295,7 @@ void storage_ctrl::admit(queue_pair& q)
     function& fn = *q.fn;
     const uint64_t epoch = m_epoch;
     const auto lost = [this, epoch] { return !m_powered || m_epoch != epoch; };   // power went meanwhile
+    const sc_time began = sc_time_stamp();
     uint8_t raw[sqe_bytes];
     sc_time d = SC_ZERO_TIME, busy;
     const auto read_status = transport(tlm::TLM_READ_COMMAND, fn.rid, q.sq_base + uint64_t(q.sq_head) * sqe_bytes, raw,
@@ -391,6 +393,13 @@ void storage_ctrl::admit(queue_pair& q)
     c->begin = std::max(sc_time_stamp(), *slot);
     c->end = c->begin + service_time(*c);
     *slot = c->end;
+    if (trace::timeline* t = trace::active_timeline) {
+        const uint64_t bytes = uint64_t(c->cmd.nlb) * block_bytes;
+        t->slice(t->module_lane(name(), " fetch"), "fetch, check, data in", began, sc_time_stamp() - began, 0, bytes);
+        static const char* const ops[] = {"flush", "write into the cache", "read"};
+        t->slice(t->module_lane(name(), " slot " + std::to_string(slot - m_slot_free.begin())),
+                 ops[static_cast<unsigned>(c->cmd.op)], c->begin, c->end - c->begin, 0, bytes);
+    }
     const auto pos = std::upper_bound(m_in_service.begin(), m_in_service.end(), c->end,
                                       [](const sc_time& t, const std::unique_ptr<command>& x) { return t < x->end; });
     m_in_service.insert(pos, std::move(c));

@@ -18,6 +18,8 @@
 //   complete: at the end of service the write's blocks are in the (flash-backed) cache: durable;
 //             read data written to host memory (DMA) -> CQE written (DMA, posted after the data) ->
 //             MSI-X (the root complex holds it until the writes before it landed)
+// With a timeline trace (experiment.trace.timeline) each command's fetch and service are slices on
+// the controller's lanes ("fetch", one per service slot).
 // A command that fails a check completes at once with its status and touches neither data nor the
 // media; a DMA fault fails that command only.
 //
