@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +60,31 @@ TEST_F(storage_cli, vsic_overhead_writes_table_and_cost)
     for (const char* col : {"emulated", "hardware"})
         for (const char* part : {"per_write", "vsic_core", "app_driver", "rest"})
             EXPECT_TRUE(s.at("virtualization_cost").at(col).contains(part)) << col << " " << part;
+}
+
+// With a timeline, the controller's fetch and service lanes appear beside the cores' work.
+TEST_F(storage_cli, timeline_shows_the_controller)
+{
+    const auto r = iovsim("run " + experiment_file() +
+                          " --out out --set experiment.requests=10 --set experiment.warmup=1 --set experiment.trace.timeline=true"
+                          " --set 'experiment.columns=[emulated]'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto t = nlohmann::json::parse(iovsim::testing::read_file(m_dir / "out" / "points" / "emulated" / "timeline.json"));
+    std::map<std::pair<int, int>, std::string> lanes;
+    for (const auto& e : t.at("traceEvents"))
+        if (e.at("ph") == "M" && e.contains("tid"))
+            lanes[{e.at("pid").get<int>(), e.at("tid").get<int>()}] = e.at("args").at("name").get<std::string>();
+    std::map<std::string, unsigned> slices;
+    for (const auto& e : t.at("traceEvents"))
+        if (e.at("ph") == "X")
+            ++slices[lanes[{e.at("pid").get<int>(), e.at("tid").get<int>()}] + "/" + e.at("name").get<std::string>()];
+    EXPECT_EQ(slices["ctrl fetch/fetch, check, data in"], 11u);
+    unsigned in_service = 0;
+    for (const auto& [k, n] : slices)
+        if (k.find("write into the cache") != std::string::npos)
+            in_service += n;
+    EXPECT_EQ(in_service, 11u);
+    EXPECT_GT(slices["host_core1/vsic"], 0u);
 }
 
 TEST_F(storage_cli, bad_storage_settings_exit_2)
