@@ -66,6 +66,7 @@ struct e10k_stats {
     uint64_t dma_errors = 0;             // a DMA answered with an error (IOMMU fault, bad address)
     uint64_t mmio_errors = 0;
     uint64_t bad_filter_writes = 0;      // FTQF enabled with an invalid priority: ignored
+    uint64_t mbx_refused_writes = 0;     // mailbox memory written by the side that did not own it
     // Frames a VF sent that its pool may not (dropped, their descriptors completed): a source MAC
     // not the pool's (PFVFSPOOF.MACAS; SSVPC counts them all), or no transmit filter allowing them.
     std::array<uint64_t, e10k::num_pools> tx_spoofed{};
@@ -161,6 +162,10 @@ private:
         uint16_t rid = 0;
         unsigned pool = 0;                   // VF: its pool; PF: the default pool (VT_CTL.DEF_PL)
         std::array<uint8_t, e10k::queues_per_pool> ivar_rx{}, ivar_tx{};  // VF: VTIVAR entries
+        uint8_t ivar_misc = 0;               // VF: VTIVAR_MISC; PF: IVAR_MISC
+        // VF: its mailbox (PFMBMEM / VFMBMEM and the PFMAILBOX / VFMAILBOX state).
+        std::array<uint32_t, e10k::mbx_words> mbx{};
+        bool vfu = false, pfu = false, pfsts = false, pfack = false, rstd = true;
     };
     struct filter_ids {
         unsigned saqf, daqf, sdpqf, ftqf, l34t_imir;   // l34t_imir: none for transmit filters
@@ -181,6 +186,10 @@ private:
     void sync_filter(const filter_ids& ids, five_tuple_table& table, unsigned idx);
     void sync_address(unsigned idx);
     void sync_pool_enables();
+    void build_mailbox_registers();
+    void build_vf_mailbox_registers(unsigned vf);
+    void mailbox_to_pf(unsigned vf, uint32_t bits);   // PFMBICR bits (VFREQ, VFACK) and the PF's interrupt
+    void raise_misc_irq(function& fn);
 
     // e10k_rx.cpp
     void rx_stage();
@@ -252,6 +261,8 @@ private:
     std::array<tx_queue, e10k::num_queues> m_txq;
     std::array<uint8_t, e10k::num_queues> m_pf_ivar_rx{}, m_pf_ivar_tx{};  // 8-bit IVAR entries
     uint64_t m_vf_rx_enabled = 0, m_vf_tx_enabled = 0;   // PFVFRE, PFVFTE
+    uint32_t m_pfmbicr[e10k::pf::num_pfmbicr] = {};       // PFMBICR
+    uint32_t m_pfmbimr[e10k::pf::num_pfmbicr] = {};       // PFMBIMR
     uint64_t m_mac_antispoof = 0;                        // PFVFSPOOF.MACAS, a bit per pool
     uint64_t m_tx_filtering = 0;                         // TXFCTL, a bit per pool (rich filters)
     five_tuple_table m_tx_filters{e10k::pf::num_tx_filters};

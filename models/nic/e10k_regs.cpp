@@ -196,6 +196,7 @@ void e10k_nic::build_pf_registers()
                },
                {}});
     }
+    build_mailbox_registers();
     r.add({"VMOLR", pf::VMOLR0, 0, reg_access::rw, num_pools, 4,
            [this](unsigned i, uint32_t, uint32_t v) { m_classifier.set_accept_broadcast(i, v & VMOLR_BAM); }, {}});
 }
@@ -232,6 +233,7 @@ void e10k_nic::build_vf_registers(unsigned v)
            {}});
     add_rx_queue_registers(r, vf::VFRDBAL0, first, queues_per_pool);
     add_tx_queue_registers(r, vf::VFTDBAL0, first, queues_per_pool);
+    build_vf_mailbox_registers(v);
     r.add({"VFGPRC", vf::VFGPRC, 0, reg_access::ro, 1, 4, {},
            [this, first](unsigned, uint32_t) { return static_cast<uint32_t>(m_rxq[first].packets + m_rxq[first + 1].packets); }});
     r.add({"VFGPTC", vf::VFGPTC, 0, reg_access::ro, 1, 4, {},

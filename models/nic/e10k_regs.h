@@ -32,6 +32,12 @@ constexpr uint32_t EIMC = 0x00888;          // mask clear
 constexpr uint32_t EIAM = 0x00890;          // auto-mask on interrupt
 constexpr uint32_t GPIE = 0x00898;
 constexpr uint32_t IVAR0 = 0x00900;         // IVAR(n) = 0x900 + 4n, n < 64: queues 2n, 2n+1
+constexpr uint32_t IVAR_MISC = 0x00A00;     // bits 7:0: vector of the other causes (the mailbox here)
+constexpr uint32_t PFMBICR0 = 0x00710;      // mailbox interrupt cause, 4 x 16 VFs: VFREQ 15:0, VFACK 31:16 (w1c)
+constexpr uint32_t PFMBIMR0 = 0x00720;      // mailbox interrupt mask, 4 x 16 VFs (1 = enabled)
+constexpr unsigned num_pfmbicr = 4;
+constexpr uint32_t PFMAILBOX0 = 0x04B00;    // PFMAILBOX(n) = 0x4B00 + 4n, n < 64
+constexpr uint32_t PFMBMEM0 = 0x13000;      // PFMBMEM(n) = 0x13000 + 64n: VF n's 16-dword mailbox memory
 constexpr uint32_t RDBAL0 = 0x01000;        // RX queue n < 64 at 0x1000 + 0x40 n
 constexpr uint32_t RXQ_STRIDE = 0x40;
 constexpr uint32_t RDBAL_OFF = 0x00, RDBAH_OFF = 0x04, RDLEN_OFF = 0x08, RDH_OFF = 0x10,
@@ -99,6 +105,9 @@ constexpr uint32_t VTEIMS = 0x00108;
 constexpr uint32_t VTEIMC = 0x0010C;
 constexpr uint32_t VTEIAM = 0x00114;
 constexpr uint32_t VTIVAR0 = 0x00120;       // queue pair 0
+constexpr uint32_t VTIVAR_MISC = 0x00140;   // bits 7:0: vector of the mailbox cause
+constexpr uint32_t VFMBMEM = 0x00200;       // the 16-dword mailbox memory (PFMBMEM of this VF)
+constexpr uint32_t VFMAILBOX = 0x002FC;
 constexpr uint32_t VTEITR0 = 0x00820;       // VTEITR(n) = 0x820 + 4n, n < 3
 constexpr uint32_t VFRDBAL0 = 0x01000;      // queue i at + 0x40 i, offsets as in pf::
 constexpr uint32_t VFTDBAL0 = 0x02000;
@@ -126,6 +135,22 @@ constexpr uint32_t RTTBCNRC_RF_INT_MASK = 0x3FFFu << RTTBCNRC_RF_INT_SHIFT;   //
 constexpr uint32_t RTTBCNRC_RF_DEC_MASK = 0x3FFF;   // and 14 bits of fraction
 constexpr unsigned PFVFSPOOF_MACAS_SHIFT = 0;  // bits 7:0 MAC anti-spoof, VF 8n+i at bit i
 constexpr unsigned PFVFSPOOF_VLANAS_SHIFT = 8; // bits 15:8 VLAN anti-spoof (stored, not enforced here)
+// PF/VF mailbox (7.9.2.2, 8.2.3.x PFMAILBOX, 8.3.5.x VFMAILBOX). The memory belongs to whichever
+// side holds its ownership bit; a write by the other side is ignored.
+constexpr unsigned mbx_words = 16;
+constexpr uint32_t PFMAILBOX_STS = 1u << 0;   // write 1: a message for the VF is in the memory
+constexpr uint32_t PFMAILBOX_ACK = 1u << 1;   // write 1: the VF's message was taken
+constexpr uint32_t PFMAILBOX_VFU = 1u << 2;   // read only: the VF owns the memory
+constexpr uint32_t PFMAILBOX_PFU = 1u << 3;   // the PF owns the memory (set only while VFU is clear)
+constexpr uint32_t PFMAILBOX_RVFU = 1u << 4;  // write 1: take ownership away from a stuck VF
+constexpr uint32_t VFMAILBOX_REQ = 1u << 0;   // write 1: a message for the PF is in the memory
+constexpr uint32_t VFMAILBOX_ACK = 1u << 1;   // write 1: the PF's message was taken
+constexpr uint32_t VFMAILBOX_VFU = 1u << 2;   // the VF owns the memory (set only while PFU is clear)
+constexpr uint32_t VFMAILBOX_PFU = 1u << 3;   // read only
+constexpr uint32_t VFMAILBOX_PFSTS = 1u << 4; // the PF wrote a message (clears on read)
+constexpr uint32_t VFMAILBOX_PFACK = 1u << 5; // the PF took the VF's message (clears on read)
+constexpr uint32_t VFMAILBOX_RSTI = 1u << 6;  // reset in progress
+constexpr uint32_t VFMAILBOX_RSTD = 1u << 7;  // reset done (clears on read)
 constexpr uint32_t RAH_AV = 1u << 31;       // address valid
 constexpr uint32_t VMOLR_BAM = 1u << 27;    // broadcast accept mode
 constexpr uint32_t RXDCTL_ENABLE = 1u << 25;

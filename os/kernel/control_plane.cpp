@@ -7,6 +7,7 @@
 #include "models/nic/e10k_regs.h"
 #include "models/nic/tx_sched.h"
 #include "models/platform/address_map.h"
+#include "os/dev/e10k_mbx.h"
 #include "os/kernel/pf_setup.h"
 #include "sim/config.h"
 
@@ -77,8 +78,10 @@ control_plane_params with_vfs(unsigned max_vfs, double line_gbps)
 control_plane::control_plane(cpu_core& core, phys_alloc& mem, iommu_driver& iommu, const control_plane_params& params)
     : m_core(core), m_mem(mem), m_iommu(iommu), m_params(params), m_line_bps(params.line_gbps * 1e9),
       m_vnics(std::min(params.max_vfs, reg::num_pools - 1)), m_rx_hw_used(reg::num_5tuple, false),
-      m_tx_hw_used(reg::pf::num_tx_filters, false)
+      m_tx_hw_used(reg::pf::num_tx_filters, false), m_rar_used(reg::num_rar, false)
 {
+    // RAR 0 is the PF's, 1..63 the VNICs' station addresses; multicast entries come from 64..127.
+    std::fill(m_rar_used.begin(), m_rar_used.begin() + reg::num_pools, true);
 }
 
 control_plane::control_plane(cpu_core& core, phys_alloc& mem, iommu_driver& iommu, unsigned max_vfs, double line_gbps)
@@ -203,6 +206,8 @@ bool control_plane::delete_vnic(category c, tenant_id caller, const vnic_grant& 
             ++it;
         }
     }
+    clear_multicast(c, *st);
+    st->api = 0;
     if (m_tx_filtering & (1ULL << vf)) {
         m_tx_filtering &= ~(1ULL << vf);
         write_pool_mask(c, reg::pf::TXFCTL0, m_tx_filtering);
@@ -241,11 +246,12 @@ refusal control_plane::refuse(tenant_id t, refusal r)
     return r;
 }
 
-bool control_plane::admit(category c, tenant_id caller, refusal* why)
+bool control_plane::admit(category c, tenant_id caller, refusal* why, bool syscall)
 {
-    // A request is a system call into the kernel.
-    m_core.run(c, m_core.costs().l_syscall_entry);
-    m_core.run(c, m_core.costs().l_syscall_exit);
+    if (syscall) {
+        m_core.run(c, m_core.costs().l_syscall_entry);
+        m_core.run(c, m_core.costs().l_syscall_exit);
+    }
     ++m_stats[caller].requests;
     request_bucket& b = m_budget[caller];
     const sc_core::sc_time now = m_core.local_time();
@@ -426,6 +432,134 @@ void control_plane::set_weight(category c, const vnic_grant& g, uint32_t weight)
         pf().write_reg(c, reg::pf::RTTDCS, reg::RTTDCS_VMPAC);
         m_weighted = true;
     }
+}
+
+// ---- PF/VF mailbox ---------------------------------------------------------------------------
+
+void control_plane::enable_mailbox_irq(category c, unsigned vector, unsigned apic, unsigned irq)
+{
+    pf().write_reg(c, reg::pf::IVAR_MISC, reg::IVAR_ALLOC_VAL | vector);
+    const dev::dev_handle entry{&m_core, models::nic_pf_msix_bar + vector * reg::msix_entry_bytes};
+    entry.write_reg(c, reg::MSIX_ADDR_LO, static_cast<uint32_t>(models::msi_base | apic << models::msi_dest_shift));
+    entry.write_reg(c, reg::MSIX_ADDR_HI, 0);
+    entry.write_reg(c, reg::MSIX_DATA, irq);
+    entry.write_reg(c, reg::MSIX_VECTOR_CTRL, 0);
+    for (unsigned i = 0; i < reg::pf::num_pfmbicr; ++i)
+        pf().write_reg(c, reg::pf::PFMBIMR0 + 4 * i, 0xFFFF);   // VFREQ of every VF
+    pf().write_reg(c, reg::pf::EIMS, 1u << vector);
+}
+
+void control_plane::clear_multicast(category c, vnic_state& st)
+{
+    for (unsigned rar : st.multicast_rars) {
+        pf().write_reg(c, reg::pf::RAH0 + 8 * rar, 0);
+        pf().write_reg(c, reg::pf::MPSAR_LO0 + 8 * rar, 0);
+        pf().write_reg(c, reg::pf::MPSAR_HI0 + 8 * rar, 0);
+        m_rar_used[rar] = false;
+    }
+    st.multicast_rars.clear();
+}
+
+unsigned control_plane::answer(category c, unsigned vf, uint32_t* reply)
+{
+    namespace mbx = dev::mbx;
+    const uint32_t base = reg::pf::PFMBMEM0 + 64 * vf;
+    const uint32_t w0 = pf().read_reg(c, base);
+    const uint32_t type = w0 & mbx::type_mask;
+    reply[0] = type | mbx::nack;
+    if (vf >= m_vnics.size() || !m_vnics[vf].live)
+        return 1;
+    vnic_state& st = m_vnics[vf];
+    const tenant_id t = st.grant.tenant;
+    if (!admit(c, t, nullptr, false))
+        return 1;
+    uint32_t w[reg::mbx_words] = {};
+    auto read_words = [&](unsigned n) {
+        for (unsigned i = 1; i <= n && i < reg::mbx_words; ++i)
+            w[i] = pf().read_reg(c, base + 4 * i);
+    };
+    switch (type) {
+    case mbx::msg_api_negotiate:
+        read_words(1);
+        if (w[1] > static_cast<uint32_t>(mbx::newest)) {
+            refuse(t, refusal::bad_request);
+            return 1;
+        }
+        st.api = w[1];
+        reply[0] = type | mbx::ack;
+        return 1;
+    case mbx::msg_reset:
+        clear_multicast(c, st);
+        reply[0] = type | mbx::ack;
+        mbx::put_mac(reply + 1, st.grant.mac);
+        return 3;
+    case mbx::msg_set_mac:
+        read_words(2);
+        if (mbx::get_mac(w + 1).bytes != st.grant.mac.bytes) {
+            refuse(t, refusal::rights);   // another station address: not the tenant's to take
+            return 1;
+        }
+        reply[0] = type | mbx::ack;
+        return 1;
+    case mbx::msg_set_multicast: {
+        const unsigned n = (w0 & mbx::info_mask) >> mbx::info_shift;
+        if (st.api < static_cast<uint32_t>(mbx::api::v1_1) || n > mbx::max_multicast) {
+            refuse(t, refusal::bad_request);
+            return 1;
+        }
+        read_words(2 * n);
+        for (unsigned i = 0; i < n; ++i) {
+            if (!(mbx::get_mac(w + 1 + 2 * i).bytes[0] & 1)) {
+                refuse(t, refusal::rights);   // a unicast address in the multicast list
+                return 1;
+            }
+        }
+        if (static_cast<size_t>(std::count(m_rar_used.begin(), m_rar_used.end(), false)) + st.multicast_rars.size() < n) {
+            refuse(t, refusal::no_hardware);
+            return 1;
+        }
+        clear_multicast(c, st);
+        for (unsigned i = 0; i < n; ++i) {
+            const auto slot = std::find(m_rar_used.begin(), m_rar_used.end(), false);
+            *slot = true;
+            const auto rar = static_cast<unsigned>(slot - m_rar_used.begin());
+            st.multicast_rars.push_back(rar);
+            e10k_set_address(pf(), c, rar, mbx::get_mac(w + 1 + 2 * i), vf);
+        }
+        reply[0] = type | mbx::ack;
+        return 1;
+    }
+    default:
+        refuse(t, refusal::bad_request);
+        return 1;
+    }
+}
+
+unsigned control_plane::service_mailbox(category c)
+{
+    unsigned answered = 0;
+    for (unsigned g = 0; g < reg::pf::num_pfmbicr; ++g) {
+        const uint32_t cause = pf().read_reg(c, reg::pf::PFMBICR0 + 4 * g);
+        if (!cause)
+            continue;
+        pf().write_reg(c, reg::pf::PFMBICR0 + 4 * g, cause);   // write 1 to clear
+        for (unsigned i = 0; i < 16; ++i) {
+            if (!(cause & (1u << i)))
+                continue;
+            const unsigned vf = g * 16 + i;
+            const uint32_t mailbox = reg::pf::PFMAILBOX0 + 4 * vf;
+            pf().write_reg(c, mailbox, reg::PFMAILBOX_PFU);
+            if (!(pf().read_reg(c, mailbox) & reg::PFMAILBOX_PFU))
+                continue;   // the VF holds the memory: it has not finished its message
+            uint32_t reply[reg::mbx_words] = {};
+            const unsigned n = answer(c, vf, reply);
+            for (unsigned k2 = 0; k2 < n; ++k2)
+                pf().write_reg(c, reg::pf::PFMBMEM0 + 64 * vf + 4 * k2, reply[k2]);
+            pf().write_reg(c, mailbox, reg::PFMAILBOX_STS | reg::PFMAILBOX_ACK);   // and release
+            ++answered;
+        }
+    }
+    return answered;
 }
 
 // ---- IOMMU faults -----------------------------------------------------------------------------

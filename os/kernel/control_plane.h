@@ -165,6 +165,18 @@ public:
     // the requester and returns them.
     std::vector<fault_report> collect_faults(category c);
 
+    // ---- PF/VF mailbox ----------------------------------------------------------------------
+    // The PF's mailbox cause to MSI-X `vector`, delivered to `apic` as host interrupt `irq`
+    // (IVAR_MISC, PFMBIMR for every VF); the kernel's handler for `irq` calls service_mailbox.
+    void enable_mailbox_irq(category c, unsigned vector, unsigned apic, unsigned irq);
+    // Answers every VF request waiting in the mailbox (PFMBICR.VFREQ): API negotiation, reset
+    // (the reply carries the VNIC's MAC), set-MAC (only the VNIC's own address is granted),
+    // set-multicast (API 1.1: RAR entries for the VF's pool). A request is the tenant's: it draws
+    // on its budget, and what is refused is counted. Returns how many it answered.
+    unsigned service_mailbox(category c);
+    // The API version VF `vf` negotiated (v1_0 until it asks).
+    uint32_t mailbox_api(unsigned vf) const { return vf < m_vnics.size() ? m_vnics[vf].api : 0; }
+
     // ---- Accounting -------------------------------------------------------------------------
     const tenant_stats& stats(tenant_id t) const;
     const control_plane_params& params() const { return m_params; }
@@ -175,6 +187,8 @@ private:
         bool live = false;
         unsigned rar = 0;
         bool weighted = false;
+        uint32_t api = 0;                   // negotiated mailbox API (dev::mbx::api)
+        std::vector<unsigned> multicast_rars;
     };
     struct filter_state {
         filter_spec spec;
@@ -191,12 +205,16 @@ private:
     };
 
     dev::dev_handle pf() const;
-    // Counts a request of `caller`; false (and counted as refused) when over its budget.
-    bool admit(category c, tenant_id caller, refusal* why);
+    // Counts a request of `caller`; false (and counted as refused) when over its budget. A system
+    // call's entry and exit are charged unless the request came by the mailbox.
+    bool admit(category c, tenant_id caller, refusal* why, bool syscall = true);
     refusal refuse(tenant_id t, refusal r);
     vnic_state* live_vnic(tenant_id caller, const vnic_grant& g);
     void clear_filter(category c, filter_state& f);
     void write_pool_mask(category c, uint32_t reg, uint64_t mask);
+    // One mailbox request of VF `vf`: reads it, fills `reply` (word 0 and payload), returns its length.
+    unsigned answer(category c, unsigned vf, uint32_t* reply);
+    void clear_multicast(category c, vnic_state& st);
 
     cpu_core& m_core;
     phys_alloc& m_mem;
@@ -211,6 +229,7 @@ private:
     std::map<uint32_t, filter_state> m_filters;
     uint32_t m_next_filter = 1;
     std::vector<bool> m_rx_hw_used, m_tx_hw_used;
+    std::vector<bool> m_rar_used;             // receive address entries held for multicast
     std::map<tenant_id, tenant_stats> m_stats;
     std::map<tenant_id, request_bucket> m_budget;
     tenant_id m_next_tenant = 1;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "models/iommu/translator.h"
+#include "os/dataplane/vf_mailbox.h"
 #include "os/kernel/control_plane.h"
 #include "os/kernel/iommu_driver.h"
 #include "os/kernel/phys_alloc.h"
@@ -359,4 +360,84 @@ TEST(control_plane, transmit_filter_stops_source_port_spoofing)
         EXPECT_EQ(t.b.peer.got[0].first->bytes, frames[0]);
         EXPECT_EQ(t.b.nic.stats().tx_filtered[a.vf], 2u);
     });
+}
+
+// ---- PF/VF mailbox ---------------------------------------------------------------------------
+
+namespace {
+
+// Tenant 1's VNIC; the kernel core (the test's driver) answers the mailbox from its interrupt
+// handler while it idles, and `vf_driver` runs on the application core with the VF's mailbox.
+void with_mailbox(cp_bench& t, vnic_grant& a, std::function<void(os::dataplane::vf_mailbox&)> vf_driver)
+{
+    constexpr unsigned pf_irq = 0x50, vf_irq = 0x60;
+    t.run([&t, &a, vf_driver] {
+        a = t.vnic(1, mac_a, ip_a);
+        t.rx_queue(a, 0, 0x1000);
+        t.cp->enable_mailbox_irq(k, 5, 0, pf_irq);
+        t.b.core().set_irq_handler([&t](unsigned v) {
+            if (v == pf_irq)
+                t.cp->service_mailbox(k);
+        });
+        t.b.app().spawn("vf_driver", [&t, &a, vf_driver] {
+            os::dataplane::vf_mailbox mb(t.b.app(), os::dev::dev_handle{&t.b.app(), a.bar}, 2, vf_irq);
+            vf_driver(mb);
+        }, true);
+        t.b.core().block();
+    });
+}
+
+const wire::mac_addr group{{0x01, 0x00, 0x5E, 0x00, 0x00, 0x07}};
+
+} // namespace
+
+// The application's VF driver talks to the kernel's PF driver through the NIC's mailbox registers,
+// each side woken by its mailbox interrupt.
+TEST(control_plane_mailbox, versioned_requests_from_the_vf_driver)
+{
+    cp_bench t;
+    vnic_grant a;
+    bool done = false;
+    with_mailbox(t, a, [&](os::dataplane::vf_mailbox& mb) {
+        // API 1.0 first: no multicast yet.
+        EXPECT_TRUE(mb.negotiate(os::dev::mbx::api::v1_0));
+        const auto mac = mb.reset();
+        ASSERT_TRUE(mac);
+        EXPECT_EQ(mac->bytes, mac_a.bytes);
+        EXPECT_FALSE(mb.set_multicast({group}));
+        // A version the PF does not know is refused; 1.1 is granted.
+        EXPECT_FALSE(mb.negotiate(static_cast<os::dev::mbx::api>(7)));
+        EXPECT_TRUE(mb.negotiate(os::dev::mbx::api::v1_1));
+        EXPECT_TRUE(mb.set_multicast({group}));
+        // Its own station address is granted, another tenant's is not.
+        EXPECT_TRUE(mb.set_mac(mac_a));
+        EXPECT_FALSE(mb.set_mac(mac_b));
+        EXPECT_EQ(mb.interrupts(), 8u);   // one reply to each request
+        done = true;
+    });
+    EXPECT_TRUE(done);
+    EXPECT_EQ(t.cp->mailbox_api(a.vf), 1u);
+    EXPECT_EQ(t.cp->stats(1).refused[static_cast<unsigned>(refusal::rights)], 1u);
+    EXPECT_EQ(t.cp->stats(1).refused[static_cast<unsigned>(refusal::bad_request)], 2u);
+    EXPECT_EQ(t.b.nic.stats().mbx_refused_writes, 0u);
+}
+
+// The multicast group the VF asked for is in the NIC's address table for its pool, and frames to it
+// reach the VF.
+TEST(control_plane_mailbox, multicast_group_goes_to_the_vfs_pool)
+{
+    cp_bench t;
+    vnic_grant a;
+    with_mailbox(t, a, [&](os::dataplane::vf_mailbox& mb) {
+        ASSERT_TRUE(mb.negotiate(os::dev::mbx::api::v1_1));
+        ASSERT_TRUE(mb.set_multicast({group}));
+        // A frame to the group reaches the VF's queue.
+        t.b.app().sync();
+        t.b.inject(udp_to(group, ip_a, 9));
+        t.b.app().charge_ns(category::idle, 5000);
+        t.b.app().sync();
+        EXPECT_EQ(t.rx_packets(a, 0), 1u);
+    });
+    EXPECT_EQ(t.b.nic.classifier().addresses().lookup(group.bytes), 1ULL << a.vf);
+    EXPECT_EQ(t.b.nic.stats().mbx_refused_writes, 0u);
 }

@@ -107,8 +107,8 @@ constexpr unsigned num_vfs = 4;
 constexpr unsigned pf_pool = num_vfs;        // VT_CTL.DEF_PL: the PF's pool after the VFs'
 const sc_time propagation = ns(5);
 
-// A core of the host, for benches whose software runs as it would (drivers, the control plane):
-// default costs, nothing charged for cold caches.
+// Cores of the host, for benches whose software runs as it would: `core` (APIC 0) for the kernel
+// and the test's driver, `app` (APIC 1) for an application. Default costs, caches never cold.
 struct host_core {
     struct no_target : sc_module {
         tlm_utils::simple_target_socket<no_target> socket;
@@ -129,7 +129,11 @@ struct host_core {
     os::accounting acct;
     no_target nothing{"nothing"};
     os::cpu_core core;
-    explicit host_core(models::dram& m) : core("core", 0, costs, m, acct, sc_time(1, SC_US)) {}
+    os::cpu_core app;
+    explicit host_core(models::dram& m)
+        : core("core", 0, costs, m, acct, sc_time(1, SC_US)), app("app", 1, costs, m, acct, sc_time(1, SC_US))
+    {
+    }
 };
 
 // with_core: the bus master is a simulated core (core()), and run() runs the test as its task.
@@ -176,6 +180,7 @@ struct nic_bench : testing::driver_thread {
         if (with_core) {
             host = std::make_unique<host_core>(mem);
             host->core.bus.bind(rc.cpu_target);
+            host->app.bus.bind(rc.cpu_target);
             cpu.socket.bind(host->nothing.socket);
         } else {
             cpu.socket.bind(rc.cpu_target);
@@ -184,9 +189,10 @@ struct nic_bench : testing::driver_thread {
         rc.map_mmio(nic_pf_msix_bar, 0x1000, 0, "nic pf msix");
         rc.map_mmio(nic_vf_bar_base, 64 * nic_vf_bar_stride, 0, "nic vf bars");
         rc.map_mmio(iommu_reg_base, iommu_reg_size, 1, "iommu");
-        if (host)
+        if (host) {
             rc.attach_core(0, host->core);
-        else
+            rc.attach_core(1, host->app);
+        } else
             rc.attach_core(0, core0);
         wire.connect(nic, peer);
         nic.attach(wire, 0);
@@ -210,6 +216,7 @@ struct nic_bench : testing::driver_thread {
         sc_start();
     }
     os::cpu_core& core() { return host->core; }
+    os::cpu_core& app() { return host->app; }
     uint32_t pf_rd(uint32_t off) { return rd(nic_pf_bar0 + off); }
     void pf_wr(uint32_t off, uint32_t v) { wr(nic_pf_bar0 + off, v); }
     static uint64_t vf_bar(unsigned vf) { return nic_vf_bar_base + vf * nic_vf_bar_stride; }
