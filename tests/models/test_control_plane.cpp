@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "models/iommu/translator.h"
+#include "os/dataplane/doorbell.h"
 #include "os/dataplane/vf_mailbox.h"
 #include "os/kernel/control_plane.h"
 #include "os/kernel/iommu_driver.h"
@@ -440,4 +441,53 @@ TEST(control_plane_mailbox, multicast_group_goes_to_the_vfs_pool)
     });
     EXPECT_EQ(t.b.nic.classifier().addresses().lookup(group.bytes), 1ULL << a.vf);
     EXPECT_EQ(t.b.nic.stats().mbx_refused_writes, 0u);
+}
+
+// ---- Doorbells -------------------------------------------------------------------------------
+
+// A receive queue's doorbell: while the application waits with nothing to do, the frame's
+// interrupt reaches its core and the kernel wakes it; while it runs and polls, it sees the next
+// frame directly, with no interrupt.
+TEST(doorbell, interrupt_when_waiting_direct_when_running)
+{
+    cp_bench t;
+    vnic_grant a;
+    sc_time woke, arrived;
+    uint64_t irqs_after_wait = 0, irqs_after_poll = 0, blocked = 0;
+    std::vector<int> first, second;
+    t.run([&] {
+        a = t.vnic(1, mac_a, ip_a);
+        t.rx_queue(a, 0, 0x1000);
+        t.b.app().spawn("app", [&] {
+            os::cpu_core& app = t.b.app();
+            os::dataplane::doorbell_set db(app, os::dev::dev_handle{&app, a.bar}, 0x70);
+            unsigned next = 0;
+            auto ready = [&] {
+                return e10k::rx_desc_wb::decode(app.mem(a.region_pa + next * e10k::desc_bytes, e10k::desc_bytes)).status_error &
+                       e10k::RXD_STAT_DD;
+            };
+            db.add(3, 0, ready);
+            first = db.wait();
+            woke = app.local_time();
+            irqs_after_wait = db.interrupts();
+            blocked = db.blocked_waits();
+            ++next;
+            while ((second = db.poll()).empty())
+                app.charge_ns(category::poll, 100);
+            irqs_after_poll = db.interrupts();
+        }, true);
+        t.settle(20);
+        arrived = t.b.inject(udp_to(mac_a, ip_a, 9));
+        t.settle(20);   // the application is running (polling) when the next frame comes
+        t.inject(udp_to(mac_a, ip_a, 9));
+        t.settle(20);
+    });
+    EXPECT_EQ(first, std::vector<int>{3});
+    EXPECT_EQ(second, std::vector<int>{3});
+    EXPECT_EQ(blocked, 1u);
+    EXPECT_EQ(irqs_after_wait, 1u);
+    EXPECT_EQ(irqs_after_poll, 1u);   // the running application took no interrupt
+    EXPECT_GT(woke, arrived);
+    EXPECT_GT(t.b.app().context_switches(), 0u);
+    EXPECT_EQ(t.rx_packets(a, 0), 2u);
 }
