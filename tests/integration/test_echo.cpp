@@ -296,3 +296,22 @@ TEST(echo_testbed, linux_running_counters) { check_testbed("linux_running"); }
 TEST(echo_testbed, linux_idle_counters) { check_testbed("linux_idle"); }
 TEST(echo_testbed, arrakis_p_counters) { check_testbed("arrakis_p"); }
 TEST(echo_testbed, arrakis_n_counters) { check_testbed("arrakis_n"); }
+
+// A window far larger than the stack's queue for unresolved neighbours (64): the client's first
+// request resolves the server's address alone, so nothing is lost to ARP and none is given up.
+TEST(echo, wide_window_starts_with_one_request_and_loses_none)
+{
+    cfg::config c = small_config();
+    c.apply_override("columns.arrakis_n.outstanding=256");
+    strict_reports();
+    sim::column_setup setup;
+    setup.column = "arrakis_n";
+    setup.path = sim::server_path::arrakis_n;
+    setup.outstanding = 256;
+    setup.seed = 1;
+    sim::testbed tb(c, setup);
+    ASSERT_TRUE(tb.run());
+    EXPECT_EQ(tb.client().given_up(), 0u);
+    EXPECT_EQ(tb.client().latencies_ns().size(), requests);
+    EXPECT_GE(tb.client().received(), warmup + requests);
+}

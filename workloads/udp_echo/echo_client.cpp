@@ -44,7 +44,8 @@ void echo_client::on_reply(os::net::pkt& p)
     std::memcpy(&seq, p.bytes(), 8);
     std::memcpy(&stamp, p.bytes() + 8, 8);
     m_udp.release(p);
-    --m_in_flight;
+    if (m_in_flight > 0)   // a reply that comes after its slot was given up frees nothing
+        --m_in_flight;
     ++m_received;
     const double latency = static_cast<double>(m_dp.core().local_time().value() - stamp) / 1000.0;
     if (seq >= m_params.warmup && seq < m_params.warmup + m_params.requests && m_params.requests != echo_client_params::endless)
@@ -61,15 +62,28 @@ void echo_client::run()
     std::exponential_distribution<double> gap(m_params.rate_kpps > 0 ? m_params.rate_kpps / 1000.0 : 1.0);
     const bool open_loop = m_params.rate_kpps > 0;
     m_next_send = SC_ZERO_TIME;
+    // The first request goes alone and the load starts with its reply: it resolves the path (ARP)
+    // the way a load generator's priming request does, so that a window larger than the stack's
+    // queue for unresolved neighbours does not lose requests at start.
+    auto window_open = [&]() { return m_received > 0 || m_in_flight == 0; };
     // Open loop does not wait for a reply before sending the next: a request lost to overload is
-    // given up once everything is sent and nothing has come back for drain_time.
+    // given up once everything is sent and nothing has come back for drain_time. Closed loop gives
+    // up the requests in flight when nothing has come back for drain_time, and sends on.
     const sc_time drain_time(1, SC_MS);
     sc_time last_progress = SC_ZERO_TIME;
     while (m_latencies.size() < m_params.requests || m_received < needed) {
         const sc_time now = m_dp.core().local_time();
         if (open_loop && m_sent == total && now > last_progress + drain_time)
             break;
-        if (m_sent < total && now >= m_next_send && (open_loop || m_in_flight < m_params.outstanding)) {
+        if (!open_loop && m_in_flight > 0 && now > last_progress + drain_time) {
+            m_given_up += m_in_flight;
+            m_in_flight = 0;
+            last_progress = now;
+        }
+        if (!open_loop && m_sent == total && m_in_flight == 0)
+            break;   // nothing more can come back
+        const bool may_send = window_open() && (open_loop || m_in_flight < m_params.outstanding);
+        if (m_sent < total && now >= m_next_send && may_send) {
             send_one();
             last_progress = now;
             if (open_loop)
@@ -82,13 +96,11 @@ void echo_client::run()
                 m_next_send = m_dp.core().local_time() + sc_time(think(m_rng), SC_US);
             continue;
         }
-        const bool can_send_later = m_sent < total && (open_loop || m_in_flight < m_params.outstanding);
+        const bool can_send_later = m_sent < total && may_send;
         if (can_send_later && m_next_send > now)
             m_dp.wait_rx_until(m_next_send);
-        else if (open_loop)
-            m_dp.wait_rx_until(last_progress + drain_time);
         else
-            m_dp.wait_rx();
+            m_dp.wait_rx_until(last_progress + drain_time);
     }
     if (m_on_done)
         m_on_done();

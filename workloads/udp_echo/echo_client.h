@@ -35,6 +35,8 @@ public:
     // replies still missing are given up as lost).
     void run();
     uint64_t lost() const { return m_sent - m_received; }
+    // Closed loop: requests whose reply had not come drain_time after the last progress.
+    uint64_t given_up() const { return m_given_up; }
 
     const std::vector<double>& latencies_ns() const { return m_latencies; }
     uint64_t sent() const { return m_sent; }
@@ -52,7 +54,7 @@ private:
     std::mt19937_64 m_rng;
     std::vector<double> m_latencies;
     std::vector<uint8_t> m_pattern;   // payload bytes after the sequence number and time stamp
-    uint64_t m_sent = 0, m_received = 0, m_bad = 0;
+    uint64_t m_sent = 0, m_received = 0, m_bad = 0, m_given_up = 0;
     unsigned m_in_flight = 0;
     sc_core::sc_time m_next_send;
 };
