@@ -76,9 +76,18 @@ unsigned dataplane::poll()
     return n;
 }
 
+void dataplane::attach_doorbell(doorbell_set& db, int fd)
+{
+    db.add(fd, 0, [this] { return m_rx->ready(); });
+    m_doorbells = &db;
+}
+
 void dataplane::wait_rx()
 {
-    m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written);
+    if (m_doorbells)
+        m_doorbells->wait();
+    else
+        m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written);
     m_core.run(category::net_stack_in, m_c.a_poll_empty);   // the iteration that finds it
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "os/core/cpu_core.h"
+#include "os/dataplane/doorbell.h"
 #include "os/dev/e10k_queue.h"
 #include "os/kernel/control_plane.h"
 #include "os/net/buffer_pool.h"
@@ -42,6 +43,10 @@ public:
     // As wait_rx, but returns at `deadline` (absolute) at the latest.
     void wait_rx_until(const sc_core::sc_time& deadline);
     bool rx_ready() const { return m_rx->ready(); }
+    // Adds the receive queue's doorbell to `db` as descriptor `fd`; from then on the blocking waits
+    // of the POSIX and native APIs (wait_rx) wait on the doorbell set: by interrupt, the kernel
+    // waking the task, instead of sleeping on the ring's memory.
+    void attach_doorbell(doorbell_set& db, int fd);
 
     // Frames go to `take` first; those it does not take (returns false) go on to the protocol stack.
     // The driver echo (workloads/udp_echo) answers in the driver this way.
@@ -68,6 +73,7 @@ private:
     std::unique_ptr<net::net_stack> m_stack;
     dataplane_stats m_stats;
     sc_core::sc_event m_rx_written;   // a write-back landed in the receive ring
+    doorbell_set* m_doorbells = nullptr;
     std::function<bool(net::pkt&)> m_driver_hook;
 };
 
