@@ -161,25 +161,54 @@ void tenant_testbed::linux_boot()
     }
 }
 
+unsigned tenant_testbed::core_of(unsigned i) const
+{
+    const bool spare = m_setup.path != server_path::linux_kernel && m_server->cores() > m_setup.servers;
+    return spare ? i + 1 : i;
+}
+
 void tenant_testbed::arrakis_boot()
 {
     os::cpu_core& core0 = *m_server->core;
     const unsigned levels = static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels"));
     m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core0, *m_server->pages, levels);
     m_cp = std::make_unique<os::kernel::control_plane>(core0, *m_server->pages, *m_iommu_drv,
-                                                       static_cast<unsigned>(m_cfg.get_int("platform.nic.num_vfs")),
-                                                       m_cfg.get_real("platform.nic.line_gbps"));
+                                                       os::kernel::control_plane_params::from(m_cfg));
     m_cp->boot(os::category::scheduler);
     const os::dataplane::dataplane_params dpp = dataplane_params_of(m_cfg);
+    const os::category k = os::category::scheduler;
     for (unsigned i = 0; i < m_setup.servers; ++i) {
-        const os::kernel::vnic_grant grant =
-            m_cp->create_vnic(os::category::scheduler, nth_mac(m_cfg, "platform.tenants.server_mac_base", i), server_ip(i),
-                              dataplane_region_bytes(dpp));
-        if (m_setup.limit_bps > 0 && i == m_setup.limited)
-            m_cp->set_rate(os::category::scheduler, grant, 0, m_setup.limit_bps);   // the VNIC's transmit queue
-        os::cpu_core& core = m_server->cpu(i);
         tenant& t = m_tenants[i];
-        t.dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
+        t.grant = m_cp->create_vnic(k, nth_mac(m_cfg, "platform.tenants.server_mac_base", i), server_ip(i),
+                                    dataplane_region_bytes(dpp));
+        if (m_setup.limit_bps > 0 && i == m_setup.limited)
+            m_cp->set_rate(k, t.grant, 0, m_setup.limit_bps);   // the VNIC's transmit queue
+        if (m_setup.tenant_filters) {
+            os::kernel::filter_spec f;
+            f.local_ip = server_ip(i);
+            f.local_port = server_port(i);
+            if (const auto cap = m_cp->create_filter(k, t.grant.tenant, f))
+                m_cp->attach_filter(k, t.grant.tenant, *cap, t.grant, 0);
+            if (m_cp->params().rich_filters) {
+                f.dir = os::kernel::filter_spec::direction::transmit;
+                if (const auto cap = m_cp->create_filter(k, t.grant.tenant, f))
+                    m_cp->attach_filter(k, t.grant.tenant, *cap, t.grant, 0);
+            }
+        }
+        os::cpu_core& core = m_server->cpu(core_of(i));
+        if (is_attacker(i)) {
+            m_attack_env = std::make_unique<attack_env>(attack_env{*this, core, t.grant, t.grant.tenant, {}});
+            m_attack_env->kernel_call = [this, &core](const std::function<void()>& fn) {
+                bool done = false;
+                m_calls.push_back({fn, core.current(), &core, &done});
+                m_server->core->wake(*m_kernel_task);
+                while (!done)
+                    core.block();
+            };
+            core.spawn("attacker" + std::to_string(i), [this] { m_setup.attack(*m_attack_env); });
+            continue;
+        }
+        t.dp = std::make_unique<os::dataplane::dataplane>(core, t.grant, dpp);
         t.posix = std::make_unique<os::dataplane::posix_sockets>(*t.dp);
         t.app = std::make_unique<workloads::mc::server>(core, *t.posix, server_port(i));
         core.spawn("memcached" + std::to_string(i), [&t] {
@@ -187,6 +216,50 @@ void tenant_testbed::arrakis_boot()
             t.app->run();
         });
     }
+    serve_kernel_calls();
+}
+
+// The kernel's core after boot: it sleeps until a tenant makes a system call into the control
+// plane, runs it, and wakes the caller.
+void tenant_testbed::serve_kernel_calls()
+{
+    os::cpu_core& core0 = *m_server->core;
+    m_kernel_task = core0.current();
+    for (;;) {
+        while (m_calls.empty())
+            core0.block();
+        const kernel_call call = m_calls.front();
+        m_calls.pop_front();
+        call.fn();
+        *call.done = true;
+        call.caller_core->wake(*call.caller);
+    }
+}
+
+// The attacker's client host: sends it a few datagrams (so its receive ring is used), then idles.
+void tenant_testbed::attacker_client(unsigned i)
+{
+    tenant& t = m_tenants[i];
+    os::cpu_core& core = *t.client->core;
+    const uint16_t port = attacker_client_port;
+    t.client_udp->bind(port, [this, &t, &core](os::net::pkt& p, const os::net::udp_meta&) {
+        ++m_receipts.datagrams;
+        m_receipts.arrivals.push_back(core.local_time());
+        m_receipts.payload_bytes += p.len;
+        t.client_udp->release(p);
+    });
+    for (unsigned n = 0; n < m_setup.attacker_client_datagrams; ++n) {
+        t.client_dp->wait_rx_until(core.local_time() + sc_time(20, SC_US));
+        t.client_dp->poll();
+        os::net::pkt p;
+        if (!t.client_dp->pool().alloc(p))
+            continue;
+        p.len = 512;
+        std::fill(p.bytes(), p.bytes() + p.len, static_cast<uint8_t>(0xA5));
+        t.client_udp->send(p, port, server_ip(i), server_port(i));
+    }
+    for (;;)
+        t.client_udp->run_once();
 }
 
 void tenant_testbed::client_main(unsigned i)
@@ -198,6 +271,8 @@ void tenant_testbed::client_main(unsigned i)
     // The server's address is configured, not resolved: a load generator starts at once, and an
     // ARP request sent before the server is up would go unanswered (the stack does not retry).
     t.client_dp->stack().add_static_arp(server_ip(i), server_mac(i));
+    if (is_attacker(i))
+        return attacker_client(i);
     workloads::mc::load_params p;
     p.server = server_ip(i);
     p.server_port = server_port(i);
@@ -212,7 +287,7 @@ void tenant_testbed::client_main(unsigned i)
     p.measure_us = m_cfg.get_real("workload.memcached.measure_us");
     p.seed = derive_seed(m_setup.seed, "memcached_client/" + std::to_string(i));
     t.load = std::make_unique<workloads::mc::load_generator>(*t.client_dp, *t.client_udp, p, [this] {
-        if (++m_done == m_setup.servers)
+        if (++m_done == m_setup.servers - (m_setup.attacker >= 0 ? 1 : 0))
             sc_stop();
     });
     t.load->run();
@@ -222,7 +297,7 @@ bool tenant_testbed::run()
 {
     sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
     sc_start(sc_time(m_cfg.get_real("experiment.max_sim_ms"), SC_MS));
-    return m_done == m_setup.servers;
+    return m_done == m_setup.servers - (m_setup.attacker >= 0 ? 1 : 0);
 }
 
 } // namespace iovsim::sim

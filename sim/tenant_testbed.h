@@ -9,6 +9,8 @@
 // its own IOMMU domain over its own DMA region), and the tenant's library OS drives it from its
 // core. A rate limit on one tenant's transmissions is, on Linux, an HTB class on the device's
 // qdisc; on Arrakis, a rate specifier on the tenant's transmit queue in the NIC.
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +31,19 @@
 
 namespace iovsim::sim {
 
+class tenant_testbed;
+
+// What a misbehaving tenant's program gets on Arrakis: its core, its VNIC (its VF's registers and
+// its DMA region), its tenant id, and system calls into the kernel (the control plane runs on the
+// kernel's core; the caller waits for the answer).
+struct attack_env {
+    tenant_testbed& tb;
+    os::cpu_core& core;
+    os::kernel::vnic_grant grant;
+    os::kernel::tenant_id tenant = 0;
+    std::function<void(const std::function<void()>&)> kernel_call;
+};
+
 struct tenant_setup {
     server_path path = server_path::linux_kernel;   // linux or arrakis_p
     unsigned servers = 5;
@@ -37,6 +52,15 @@ struct tenant_setup {
     double limit_bps = 0;         // > 0: server `limited` may send this many bits per second
     unsigned limited = 0;
     uint64_t seed = 1;
+    // Arrakis: the kernel gives each tenant a receive filter for its port and, with rich filter
+    // hardware (platform.nic.filters=rich), a transmit filter allowing only its own address and port.
+    bool tenant_filters = false;
+    // Arrakis: tenant `attacker` (>= 0) runs `attack` instead of a memcached server; its client
+    // host sends it a few datagrams and measures nothing. The run ends when the others' clients
+    // have finished.
+    int attacker = -1;
+    std::function<void(attack_env&)> attack;
+    unsigned attacker_client_datagrams = 32;
 };
 
 class tenant_testbed {
@@ -60,6 +84,19 @@ public:
     os::linux_path::linux_kernel* linux_kernel() { return m_linux.get(); }
     os::kernel::control_plane* control_plane() { return m_cp.get(); }
     os::dataplane::dataplane* tenant_dataplane(unsigned i) { return m_tenants.at(i).dp.get(); }
+    // Arrakis: tenant i's VNIC and tenant id (valid once the kernel has booted).
+    const os::kernel::vnic_grant& grant(unsigned i) const { return m_tenants.at(i).grant; }
+    // What the attacker's client host received on its port (datagrams, their UDP payload bytes,
+    // each arrival): what the attacker managed to send it.
+    struct attack_receipts {
+        uint64_t datagrams = 0, payload_bytes = 0;
+        std::vector<sc_core::sc_time> arrivals;
+    };
+    const attack_receipts& attacker_receipts() const { return m_receipts; }
+    static constexpr uint16_t attacker_client_port = 40000;
+    // The core tenant i's server runs on (Arrakis keeps core 0 for the kernel when there are cores
+    // to spare).
+    unsigned core_of(unsigned i) const;
     wire::ipv4_addr server_ip(unsigned i) const;
     wire::mac_addr server_mac(unsigned i) const;
     uint16_t server_port(unsigned i) const;
@@ -76,7 +113,17 @@ private:
         std::unique_ptr<os::dataplane::dataplane> client_dp;
         std::unique_ptr<os::dataplane::native_udp> client_udp;
         std::unique_ptr<workloads::mc::load_generator> load;
+        os::kernel::vnic_grant grant;
     };
+    struct kernel_call {
+        std::function<void()> fn;
+        os::task* caller;
+        os::cpu_core* caller_core;
+        bool* done;
+    };
+    void serve_kernel_calls();
+    void attacker_client(unsigned i);
+    bool is_attacker(unsigned i) const { return m_setup.attacker >= 0 && static_cast<unsigned>(m_setup.attacker) == i; }
     void kernel_main();
     void linux_boot();
     void arrakis_boot();
@@ -93,6 +140,10 @@ private:
     std::unique_ptr<os::kernel::iommu_driver> m_iommu_drv;
     std::unique_ptr<os::kernel::control_plane> m_cp;
     unsigned m_done = 0;
+    std::deque<kernel_call> m_calls;
+    os::task* m_kernel_task = nullptr;
+    std::unique_ptr<attack_env> m_attack_env;
+    attack_receipts m_receipts;
 };
 
 } // namespace iovsim::sim
