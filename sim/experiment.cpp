@@ -56,6 +56,15 @@ const experiment_kind& find_kind(const std::string& name)
     throw std::invalid_argument("unknown experiment kind " + name);
 }
 
+cfg::config load_platform(const std::vector<std::string>& sets)
+{
+    cfg::config c(parameters());
+    c.load_file((fs::path(source_dir()) / "configs" / "platforms" / "arrakis_e5_2430.yaml").string());
+    for (const std::string& s : sets)
+        c.apply_override(s);
+    return c;
+}
+
 std::string source_dir()
 {
     if (const char* env = std::getenv("IOVSIM_SOURCE_DIR"))

@@ -118,6 +118,10 @@ nlohmann::json run_experiment(const cfg::config& c, const run_options& opt, size
 // FNV-1a 64-bit of the running executable's file, in hex: a result is reused only from this binary.
 const std::string& binary_hash();
 
+// The platform file (configs/platforms/arrakis_e5_2430.yaml) alone, with `--set`-style overrides:
+// the machine without an experiment, for tests and tools. Throws cfg::config_error.
+cfg::config load_platform(const std::vector<std::string>& sets);
+
 // Where reference data and configs live: IOVSIM_SOURCE_DIR from the environment, else the build's.
 std::string source_dir();
 

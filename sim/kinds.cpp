@@ -1,5 +1,7 @@
 // The experiment kinds, listed once (see experiment_kind in sim/experiment.h).
 #include "sim/experiment.h"
+#include "sim/kinds/fsync_overhead.h"
+#include "sim/kinds/log_crash.h"
 #include "sim/kinds/perf_isolation.h"
 #include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/kinds/udp_echo_throughput.h"
@@ -14,6 +16,8 @@ const std::vector<experiment_kind>& experiment_kinds()
         udp_echo_throughput_kind(),
         vsic_overhead_kind(),
         perf_isolation_kind(),
+        fsync_overhead_kind(),
+        log_crash_kind(),
     };
     return kinds;
 }

@@ -33,11 +33,18 @@ void log_oracle::truncated(uint64_t upto_seq)
     m_acked.erase(m_acked.begin(), m_acked.upper_bound(m_floor));
 }
 
-void log_oracle::reopened(const os::dataplane::persistent_log& log)
+std::string log_oracle::reopened(const os::dataplane::persistent_log& log)
 {
-    // Acknowledged entries beyond the recovered tail cannot exist (check() would have failed);
-    // unacknowledged ones that made it become part of the log.
-    m_acked.erase(m_acked.lower_bound(log.durable_seq() + 1), m_acked.end());
+    std::string why;
+    for (const auto& [seq, epoch] : m_acked) {
+        uint32_t len = 0, found = 0;
+        if (!log.read(seq, len, &found) || found != epoch) {
+            why = fmt::format("reopened log lacks acknowledged append seq {} (epoch {})", seq, epoch);
+            break;
+        }
+    }
+    // Unacknowledged entries that made it become part of the log.
+    m_acked.clear();
     log.iterate(0, [&](uint64_t seq, const uint8_t*, uint32_t) {
         uint32_t len = 0, epoch = 0;
         log.read(seq, len, &epoch);
@@ -45,6 +52,7 @@ void log_oracle::reopened(const os::dataplane::persistent_log& log)
             m_acked[seq] = epoch;
         return true;
     });
+    return why;
 }
 
 log_oracle::verdict log_oracle::check(const uint8_t* image, uint64_t capacity) const

@@ -24,8 +24,10 @@ public:
     void acknowledged(uint32_t epoch, uint64_t durable_seq);
     // Entries up to `upto_seq` may be gone after a crash from now on.
     void truncated(uint64_t upto_seq);
-    // A log was opened after a crash: what it recovered is the log's content from now on.
-    void reopened(const os::dataplane::persistent_log& log);
+    // A log was opened after a crash or a restart: what it recovered is the log's content from now
+    // on. Returns the first violation (an acknowledged append it lacks or holds from another
+    // epoch), empty when none.
+    std::string reopened(const os::dataplane::persistent_log& log);
 
     struct verdict {
         bool ok = false;

@@ -6,6 +6,8 @@
 #include "os/kernel/control_plane.h"
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_throughput.h"
+#include "sim/kinds/fsync_overhead.h"
+#include "sim/kinds/log_crash.h"
 #include "sim/sweep.h"
 #include "sim/trace.h"
 #include "sim/kinds/vsic_overhead.h"
@@ -87,6 +89,8 @@ cfg::schema build()
     declare_vsic_overhead(s);
     os::kernel::control_plane_params::declare(s);
     tenant_testbed::declare(s);
+    declare_fsync_overhead(s);
+    declare_log_crash(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

@@ -128,7 +128,7 @@ unsigned vsa_manager::map(uint32_t app, uint32_t vsa, unsigned vsic, bool writab
     for (unsigned s = 0; s < vsa_slots_per_vsic; ++s) {
         if (m_slots[vsic][s].valid)
             continue;
-        m_slots[vsic][s] = {true, v.base_lba, v.blocks, writable};
+        m_slots[vsic][s] = {true, v.id, v.base_lba, v.blocks, writable};
         m_slot_vsa[vsic][s] = vsa;
         m_program(vsic, s, m_slots[vsic][s]);
         return s;

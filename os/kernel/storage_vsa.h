@@ -24,6 +24,7 @@ constexpr unsigned vsa_slots_per_vsic = 4;   // Arrakis prototype: up to 4 VSA m
 // A VSIC mapping-table slot as the device holds it.
 struct vsa_slot {
     bool valid = false;
+    uint32_t vsa = 0;          // the VSA's id: the namespace id its commands carry
     uint64_t base_lba = 0;     // physical, in 512-byte logical blocks
     uint64_t blocks = 0;
     bool writable = false;
@@ -59,7 +60,7 @@ public:
     // Unmaps it from every VSIC, frees its blocks and its names.
     void release_vsa(uint32_t owner, uint32_t vsa);
 
-    // Maps the VSA into a free slot of `vsic` (returns the slot, the command's namespace id). The
+    // Maps the VSA into a free slot of `vsic` and returns the slot (commands name the VSA by its id). The
     // owner maps read-write; another application only read-only, when the owner shares it.
     unsigned map(uint32_t app, uint32_t vsa, unsigned vsic, bool writable);
     void unmap(unsigned vsic, unsigned slot);

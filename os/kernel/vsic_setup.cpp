@@ -129,7 +129,7 @@ void vsic_setup::program(category c, unsigned vsic, unsigned slot, const vsa_slo
 {
     if (!s.valid)
         return unmap_vsa(c, vsic, slot);
-    map_vsa(c, vsic, slot, static_cast<uint16_t>(slot), s.base_lba, s.blocks, true, s.writable);
+    map_vsa(c, vsic, slot, static_cast<uint16_t>(s.vsa), s.base_lba, s.blocks, true, s.writable);
 }
 
 int vsic_setup::free_slot(unsigned vsic) const

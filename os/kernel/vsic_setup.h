@@ -66,9 +66,8 @@ public:
     void map_vsa(category c, unsigned vsic, unsigned slot, uint16_t vsa_id, uint64_t base_lba, uint64_t blocks,
                  bool read, bool write);
     void unmap_vsa(category c, unsigned vsic, unsigned slot);
-    // vsa_manager's `program`: the slot as the bookkeeping holds it; the command's VSA id is the
-    // slot number (vsa_manager::map returns it as the namespace id). Readable always, writable as
-    // given; an invalid slot is unmapped.
+    // vsa_manager's `program`: the slot as the bookkeeping holds it; the command's namespace id is
+    // the VSA's id (vsa_slot::vsa). Readable always, writable as given; an invalid slot is unmapped.
     void program(category c, unsigned vsic, unsigned slot, const vsa_slot& s);
     // A slot of `vsic` with no mapping, or -1.
     int free_slot(unsigned vsic) const;

@@ -217,20 +217,23 @@ public:
     {
         ++m_stats.fsyncs;
         env.run(category::fs, *m_c.vfs_fsync);
+        // generic_file_fsync, one step after the other: filemap_write_and_wait_range (the data),
+        // sync_mapping_buffers (the indirect block), sync_inode_metadata (the inode's table block).
         write_dirty_pages(env, f, nullptr);
-        // sync_mapping_buffers: the indirect block; ext2_write_inode: the inode's table block.
+        env.wait_io();
         if (f.indirect_dirty) {
             env.submit_write(f.indirect, 1, io_kind::metadata);
             count(io_kind::metadata, 1);
             f.indirect_dirty = false;
+            env.wait_io();
         }
         if (f.dirty) {
             env.run(category::fs, *m_c.write_inode);
             env.submit_write(inode_block(f), 1, io_kind::metadata);
             count(io_kind::metadata, 1);
             f.dirty = false;
+            env.wait_io();
         }
-        env.wait_io();
     }
 
 private:
@@ -394,9 +397,15 @@ public:
 
     void write(fs_env& env, fs_inode& f, uint64_t offset, size_t len) override
     {
-        // ext4_da_write_begin reserves space for blocks not yet allocated; i_disksize is updated
-        // only at write-back, so a write journals nothing.
+        // ext4_da_write_begin starts a handle and reserves space for blocks not yet allocated
+        // (delayed allocation: no block yet); the new i_size dirties the inode, which ext4_dirty_inode
+        // journals (ext4_mark_inode_dirty).
+        env.run(category::fs, *m_c.jbd_handle);
         vfs_write(env, f, offset, len, [&](uint64_t) { env.run(category::fs, *m_c.ext4_da_reserve); });
+        // ext4_dirty_inode's handle nests in write_begin's (a reference count), around
+        // ext4_mark_inode_dirty.
+        env.run(category::fs, *m_c.inode_dirty);
+        m_journal.dirty(env, m_c, inode_block(f));
     }
 
     void fsync(fs_env& env, fs_inode& f) override

@@ -34,15 +34,6 @@ using os::dev::blk_request;
 
 namespace {
 
-cfg::config platform(const std::vector<std::string>& sets)
-{
-    cfg::config c(sim::parameters());
-    c.load_file((fs::path(sim::source_dir()) / "configs" / "platforms" / "arrakis_e5_2430.yaml").string());
-    for (const std::string& s : sets)
-        c.apply_override(s);
-    return c;
-}
-
 // The kernel's part on core 0 and, for emulated VSICs, the emulating core on core 1.
 struct host {
     cfg::config cfg;
@@ -53,7 +44,7 @@ struct host {
     uint64_t emu_base = 0;
     bool bounce = false;
 
-    explicit host(const std::vector<std::string>& sets) : cfg(platform(sets)), tb(cfg, 2) {}
+    explicit host(const std::vector<std::string>& sets) : cfg(sim::load_platform(sets)), tb(cfg, 2) {}
 
     void boot()
     {
@@ -444,17 +435,17 @@ TEST(StorageHost, VsaManagerProgramsTheHardwareVsic)
             h.setup->program(category::scheduler, vsic, slot, s);
         });
         const uint32_t vsa = vsas.acquire_vsa(7, "log", 16);
-        const unsigned slot = vsas.map(7, vsa, g.vsic, true);
+        const unsigned slot = vsas.map(7, vsa, g.vsic, true);   // commands name the VSA by its id
         auto q = h.queue(g.regs, 0, g.region_pa);
         q->init(category::scheduler);
         const uint64_t buf = g.region_pa + 0x4000;
         using storage::status;
-        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, slot, 15, 1, buf)), 0);
-        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 2, slot, 16, 1, buf)), static_cast<uint16_t>(status::lba_out_of_range));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, vsa, 15, 1, buf)), 0);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 2, vsa, 16, 1, buf)), static_cast<uint16_t>(status::lba_out_of_range));
         vsas.resize_vsa(7, vsa, 32);
-        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, slot, 16, 1, buf)), 0);
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 3, vsa, 16, 1, buf)), 0);
         vsas.unmap(g.vsic, slot);
-        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 4, slot, 0, 1, buf)), static_cast<uint16_t>(status::invalid_namespace));
+        EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 4, vsa, 0, 1, buf)), static_cast<uint16_t>(status::invalid_namespace));
         EXPECT_EQ(h.tb.controller().vsas().at(g.vsic, slot).valid, false);
         done = true;
         h.tb.stop();
@@ -509,7 +500,7 @@ sim::column_result overhead_column(const std::string& column, const std::vector<
 
 os::cost_model default_costs()
 {
-    return os::cost_model::from(platform({}));
+    return os::cost_model::from(sim::load_platform({}));
 }
 
 // The application's driver work per write on the direct path is exactly its primitives: the

@@ -406,7 +406,8 @@ TEST(storage_log, crash_trials_on_a_fake_device)
         vsa.image = img;
         log = std::make_unique<persistent_log>(vsa.image.data(), capacity, 4096, vsa);
         ASSERT_TRUE(log->open()) << log->error();
-        oracle.reopened(*log);
+        const std::string why = oracle.reopened(*log);
+        EXPECT_EQ(why, "") << "trial " << trials;
     }
     EXPECT_EQ(failures, 0u);
     EXPECT_EQ(trials, 300u);

@@ -1,0 +1,70 @@
+#pragma once
+// The software on the storage host (sim/storage_testbed), assembled for experiments and tests:
+// - linux_storage: the Linux-like kernel's path: the controller's PF queue with interrupts, the
+//   block layer, one file system with one file (os/linux);
+// - arrakis_storage: the Arrakis control plane giving an application a VSIC and a VSA (and, for
+//   emulated VSICs, the emulating core's software), the application's storage dataplane polling
+//   its VSIC, and the persistent log on the VSA (os/dataplane/storage).
+// Each boots from a task on core 0 (the emulated VSIC runs on core 1).
+#include <cstdint>
+#include <memory>
+
+#include "os/dataplane/storage.h"
+#include "os/dev/blk_queue.h"
+#include "os/kernel/iommu_driver.h"
+#include "os/kernel/storage_cp.h"
+#include "os/kernel/vsic_emulator.h"
+#include "os/linux/block_layer.h"
+#include "os/linux/fs.h"
+#include "sim/config.h"
+#include "sim/storage_testbed.h"
+
+namespace iovsim::sim {
+
+// Cores a storage host needs for `c`: one, and one more for an emulated VSIC.
+unsigned storage_cores(const cfg::config& c);
+
+// The file-system geometry for `kind` from os.linux.fs.*.
+os::linux_path::fs_geometry fs_geometry_of(const cfg::config& c, os::linux_path::fs_kind kind);
+
+struct linux_storage {
+    std::unique_ptr<os::kernel::iommu_driver> iommu;
+    std::unique_ptr<os::kernel::vsic_setup> setup;
+    std::unique_ptr<os::dev::blk_queue> queue;
+    std::unique_ptr<os::linux_path::block_layer> block;
+    std::unique_ptr<os::linux_path::file_system> fs;
+    os::linux_path::fs_inode* file = nullptr;
+
+    // On the running task of core 0: the controller on, its PF queue 0 with MSI-X to core 0, the
+    // interrupt handler, and a file system of `kind` with one empty file.
+    void boot(storage_testbed& tb, os::linux_path::fs_kind kind);
+};
+
+struct arrakis_storage {
+    std::unique_ptr<os::kernel::iommu_driver> iommu;
+    std::unique_ptr<os::kernel::storage_control_plane> cp;
+    std::unique_ptr<os::kernel::vsic_emulator> emulator;
+    os::kernel::vsic_grant grant;
+    uint32_t vsa = 0;
+    std::unique_ptr<os::dev::blk_queue> queue;
+    std::unique_ptr<os::dataplane::storage_dataplane> dp;
+    std::unique_ptr<os::dataplane::vsa_log> log;
+    uint64_t vsa_base_lba = 0;   // where the VSA is on the device
+
+    // On the running task of core 0: the control plane boots the controller, gives application 1 a
+    // VSIC and a VSA of `vsa_bytes` named `name` (bound in the VFS at /vsa/<name>), maps it; the
+    // dataplane's queue and the log (not yet formatted or opened) over it.
+    void boot(storage_testbed& tb, const std::string& name, uint64_t vsa_bytes);
+    // The application starts over: a new log instance over the same VSA and image (not opened yet).
+    void restart_log();
+    // The log's image: the VSA as the application holds it in memory.
+    uint8_t* image() { return m_core->mem(m_image_pa, m_image_bytes); }
+
+private:
+    uint32_t m_nsid = 0;
+    uint64_t m_image_pa = 0, m_image_bytes = 0;
+    uint32_t m_mtu = 0;
+    os::cpu_core* m_core = nullptr;
+};
+
+} // namespace iovsim::sim
