@@ -90,6 +90,7 @@ void iommu::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
                 ext->iommu_fault = true;
             delay = m_walk_delay;
             trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+            fault_event(delay);
             return;
         }
         if (!m_chunks.empty() && m_chunks.back().first + m_chunks.back().second == t.pa)
@@ -166,6 +167,20 @@ void iommu::build_registers()
                    m_translator.invalidate_context_cache();
            },
            [](unsigned, uint32_t v) { return v & ~CCMD_ICC_HI; }});  // ICC reads 0: done at once
+    // Fault events (VT-d 7.3.1): an interrupt message per recorded fault while unmasked; one that
+    // came while masked is sent when the mask is cleared.
+    r.add({"FECTL_REG", FECTL_REG, FECTL_IM, reg_access::rw, 1, 4,
+           [this](unsigned, uint32_t, uint32_t v) {
+               const bool pending = m_fectl & FECTL_IP;
+               m_fectl = v & FECTL_IM;
+               if (pending && !(m_fectl & FECTL_IM))
+                   fault_event(sc_core::SC_ZERO_TIME);
+               else if (pending)
+                   m_fectl |= FECTL_IP;
+           },
+           [this](unsigned, uint32_t) { return m_fectl; }});
+    r.add({"FEDATA_REG", FEDATA_REG, 0, reg_access::rw, 1, 4, [this](unsigned, uint32_t, uint32_t v) { m_fedata = v; }, {}});
+    r.add({"FEADDR_REG", FEADDR_REG, 0, reg_access::rw, 1, 4, [this](unsigned, uint32_t, uint32_t v) { m_feaddr = v & ~3u; }, {}});
     auto show = [this]() {
         if (!m_shown_valid)
             m_shown_valid = m_translator.pop_fault(m_shown);
@@ -206,6 +221,25 @@ void iommu::build_registers()
                return FRCD_F | (m_shown.acc == access::read ? FRCD_T_READ : 0u) |
                       static_cast<uint32_t>(m_shown.reason) << 16 | m_shown.requester_id;
            }});
+}
+
+void iommu::fault_event(const sc_time& delay)
+{
+    if (m_fectl & regs::FECTL_IM) {
+        m_fectl |= regs::FECTL_IP;
+        return;
+    }
+    uint32_t data = m_fedata;
+    tlm::tlm_generic_payload msg;
+    msg.set_command(tlm::TLM_WRITE_COMMAND);
+    msg.set_address(m_feaddr);
+    msg.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
+    msg.set_data_length(4);
+    msg.set_streaming_width(4);
+    msg.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_time d = delay;
+    mem_out->b_transport(msg, d);
+    ++m_fault_events;
 }
 
 void iommu::reg_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)

@@ -35,6 +35,7 @@ public:
     const translator_stats& stats() const { return m_translator.stats(); }
     uint64_t blocked() const { return m_blocked; }            // DMAs refused by a fault
     uint64_t bad_register_accesses() const { return m_bad_register_accesses; }
+    uint64_t fault_events() const { return m_fault_events; }   // fault event interrupts sent
 
 private:
     uint64_t read_u64(uint64_t pa) override;   // table walk reads, one DRAM access each
@@ -43,12 +44,17 @@ private:
     void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void build_registers();
+    // A fault was recorded: the fault event interrupt (FEADDR/FEDATA) unless masked (then FECTL.IP).
+    void fault_event(const sc_core::sc_time& delay);
 
     iommu_params m_params;
     translator m_translator;
     models::reg_file m_regs;
     unsigned m_id_rtaddr_lo = 0, m_id_rtaddr_hi = 0, m_id_iva_lo = 0, m_id_iva_hi = 0, m_id_iotlb_lo = 0;
     uint32_t m_gsts = 0;
+    uint32_t m_fectl = 1u << 31;        // FECTL: IM set at reset
+    uint32_t m_fedata = 0, m_feaddr = 0;
+    uint64_t m_fault_events = 0;
     fault_record m_shown{};           // the record FRCD shows
     bool m_shown_valid = false;
     sc_core::sc_time m_walk_delay;    // accumulates DRAM time of the walk in progress

@@ -14,6 +14,9 @@ constexpr uint32_t GSTS_REG = 0x01C;
 constexpr uint32_t RTADDR_REG = 0x020;   // lo/hi
 constexpr uint32_t CCMD_REG = 0x028;     // lo/hi: context-command
 constexpr uint32_t FSTS_REG = 0x034;
+constexpr uint32_t FECTL_REG = 0x038;    // fault event control: IM bit 31, IP bit 30
+constexpr uint32_t FEDATA_REG = 0x03C;   // fault event interrupt: message data
+constexpr uint32_t FEADDR_REG = 0x040;   // and address (MSI format)
 constexpr uint32_t IVA_REG = 0x100;      // lo/hi: invalidate address (ECAP.IRO = 0x10)
 constexpr uint32_t IOTLB_REG = 0x108;    // lo/hi: IOTLB invalidate
 // Fault recording (CAP.FRO): one record window; reading shows the oldest fault, writing F pops it.
@@ -30,6 +33,8 @@ constexpr uint32_t IOTLB_IVT_HI = 1u << 31;  // invalidate IOTLB (bit 63)
 constexpr unsigned IOTLB_IIRG_SHIFT_HI = 28; // bits 61:60: 1 global, 2 domain, 3 page
 constexpr uint32_t IOTLB_DID_MASK_HI = 0xFFFF;  // bits 47:32: domain id
 constexpr uint32_t FSTS_PPF = 1u << 1;     // primary pending fault
+constexpr uint32_t FECTL_IM = 1u << 31;    // interrupt mask (set at reset)
+constexpr uint32_t FECTL_IP = 1u << 30;    // interrupt pending: a fault came while masked
 constexpr uint32_t FRCD_F = 1u << 31;
 constexpr uint32_t FRCD_T_READ = 1u << 30;
 

@@ -564,6 +564,14 @@ unsigned control_plane::service_mailbox(category c)
 
 // ---- IOMMU faults -----------------------------------------------------------------------------
 
+void control_plane::enable_fault_irq(category c, unsigned apic, unsigned irq)
+{
+    dev::dev_handle u{&m_core, models::iommu_reg_base};
+    u.write_reg(c, ir::FEADDR_REG, static_cast<uint32_t>(models::msi_base | apic << models::msi_dest_shift));
+    u.write_reg(c, ir::FEDATA_REG, irq);
+    u.write_reg(c, ir::FECTL_REG, 0);
+}
+
 std::vector<fault_report> control_plane::collect_faults(category c)
 {
     dev::dev_handle u{&m_core, models::iommu_reg_base};

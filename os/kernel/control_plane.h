@@ -164,6 +164,9 @@ public:
     // Reads and clears every pending fault record (FSTS, FRCD), charges each to the tenant owning
     // the requester and returns them.
     std::vector<fault_report> collect_faults(category c);
+    // The IOMMU's fault event interrupt to `apic` as host interrupt `irq` (FEADDR, FEDATA, FECTL.IM
+    // cleared); the kernel's handler for `irq` calls collect_faults.
+    void enable_fault_irq(category c, unsigned apic, unsigned irq);
 
     // ---- PF/VF mailbox ----------------------------------------------------------------------
     // The PF's mailbox cause to MSI-X `vector`, delivered to `apic` as host interrupt `irq`

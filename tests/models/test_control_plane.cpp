@@ -291,6 +291,30 @@ TEST(control_plane, unmap_under_dma_faults_and_is_charged_to_the_tenant)
     });
 }
 
+// The same fault reported by the IOMMU's fault event interrupt: the kernel's handler collects it.
+TEST(control_plane, iommu_fault_event_interrupt_reaches_the_kernel)
+{
+    cp_bench t;
+    std::vector<fault_report> seen;
+    t.run([&] {
+        const vnic_grant a = t.vnic(1, mac_a, ip_a);
+        t.rx_queue(a, 0, 0x1000);
+        t.cp->enable_fault_irq(k, 0, 0x48);
+        t.b.core().set_irq_handler([&](unsigned v) {
+            if (v == 0x48)
+                for (const fault_report& f : t.cp->collect_faults(k))
+                    seen.push_back(f);
+        });
+        ASSERT_TRUE(t.cp->unmap_region(k, 1, a, 0x1000, 0x1000));
+        t.inject(udp_to(mac_a, ip_a, 9));
+        t.settle(10);
+    });
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].requester, models::nic_vf_rid(0));
+    EXPECT_EQ(t.cp->stats(1).iommu_faults, 1u);
+    EXPECT_EQ(t.b.mmu.fault_events(), 1u);
+}
+
 TEST(control_plane, delete_frees_the_vf_its_filters_and_its_memory)
 {
     cp_bench t;

@@ -5,6 +5,8 @@
 // SystemC elaborates once per process: each TEST builds its own bench and runs sc_start once.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "models/nic/tx_sched.h"
 #include "tests/support/e10k_bench.h"
 
@@ -69,6 +71,7 @@ void rate_case(double rate_bps, size_t frame_bytes, unsigned frames)
         // Skip the initial burst: MMW_SIZE (4 KB) of credit and the frame that may overdraw it.
         const double r = measured_bps(b.peer.got, static_cast<unsigned>(4096 / models::net::wire_bytes(frame_bytes) + 2));
         EXPECT_NEAR(r / rate_bps, 1.0, 0.01) << "measured " << r << " b/s";
+        ::testing::Test::RecordProperty("measured_bps", std::to_string(r));
         EXPECT_GT(b.nic.tx_sched().rate_holds(), 0u);
         EXPECT_EQ(b.pf_rd(pf::RTTBCNRC), iovsim::nic::rttbcnrc_for(line_bps, rate_bps));
     });
@@ -120,9 +123,12 @@ TEST(e10k_rate, unlimited_queue_takes_the_rest_of_the_link)
         while (settled < slow.size() && slow[settled].second < sc_time(500, SC_US))
             ++settled;
         ASSERT_GT(slow.size(), settled + 100);
-        EXPECT_NEAR(measured_bps(slow, settled) / 1e9, 1.0, 0.01);
+        const double slow_bps = measured_bps(slow, settled);
+        EXPECT_NEAR(slow_bps / 1e9, 1.0, 0.01);
+        ::testing::Test::RecordProperty("limited_bps", std::to_string(slow_bps));
         const double secs = (b.peer.got.back().second - b.peer.got.front().second).to_seconds();
         EXPECT_NEAR(all_bytes * 8 / secs / line_bps, 1.0, 0.01);
+        ::testing::Test::RecordProperty("link_bps", std::to_string(all_bytes * 8 / secs));
     });
 }
 
@@ -149,6 +155,7 @@ TEST(e10k_wrr, backlogged_pools_share_the_link_by_credit)
             bytes[queue_of(f) / 2] += models::net::wire_bytes(f->bytes.size());
         const double share0 = static_cast<double>(bytes[0]) / static_cast<double>(bytes[0] + bytes[1]);
         EXPECT_NEAR(share0, 0.75, 0.01);
+        ::testing::Test::RecordProperty("share_pool0", std::to_string(share0));
         // The link stays at line rate.
         const double secs = (b.peer.got.back().second - b.peer.got.front().second).to_seconds();
         EXPECT_NEAR((bytes[0] + bytes[1]) * 8 / secs / line_bps, 1.0, 0.01);
