@@ -29,8 +29,12 @@ void e10k_enable(const dev::dev_handle& pf, category c)
 void e10k_pf_route_irq(const dev::dev_handle& pf, category c, unsigned q, unsigned vector, unsigned apic,
                        unsigned irq, double interval_us)
 {
-    const uint32_t shift = (q % 2) * 16;   // IVAR(q/2): RX of the even queue in 7:0, odd in 23:16
-    pf.write_reg(c, reg::pf::IVAR0 + 4 * (q / 2), (reg::IVAR_ALLOC_VAL | vector) << shift);
+    // IVAR(q/2): RX of the even queue in 7:0, odd in 23:16. Read, modify, write, as ixgbe_set_ivar
+    // does, so the neighbouring queue's entry stays.
+    const uint32_t shift = (q % 2) * 16;
+    const uint32_t ivar_off = reg::pf::IVAR0 + 4 * (q / 2);
+    const uint32_t ivar = pf.read_reg(c, ivar_off) & ~(0xFFu << shift);
+    pf.write_reg(c, ivar_off, ivar | (reg::IVAR_ALLOC_VAL | vector) << shift);
     const uint64_t entry = models::nic_pf_msix_bar + vector * reg::msix_entry_bytes;
     dev::dev_handle table{pf.core, entry};
     table.write_reg(c, reg::MSIX_ADDR_LO, static_cast<uint32_t>(models::msi_base | apic << models::msi_dest_shift));
@@ -39,7 +43,7 @@ void e10k_pf_route_irq(const dev::dev_handle& pf, category c, unsigned q, unsign
     table.write_reg(c, reg::MSIX_VECTOR_CTRL, 0);
     const auto units = static_cast<uint32_t>(std::lround(interval_us * 1000.0 / reg::EITR_UNIT_NS));
     pf.write_reg(c, reg::pf::EITR0 + 4 * vector, (units << reg::EITR_ITR_SHIFT) & reg::EITR_ITR_MASK);
-    pf.write_reg(c, reg::pf::EIAM, 1u << vector);
+    pf.write_reg(c, reg::pf::EIAM, pf.read_reg(c, reg::pf::EIAM) | 1u << vector);
     pf.write_reg(c, reg::pf::EIMS, 1u << vector);
 }
 

@@ -87,17 +87,6 @@ void linux_kernel::boot()
         qp.core->set_irq_handler([this, q](unsigned v) { irq(q, v); });
         kernel::e10k_pf_route_irq(m_pf, c, q, q, qp.core->apic_id(), m_params.irq + q, m_params.itr_us);
     }
-    if (nq > 1) {
-        // e10k_pf_route_irq writes one queue's IVAR entry and auto-mask bit, clearing its
-        // neighbours': set every queue's (IVAR(n) holds queues 2n and 2n+1).
-        for (unsigned q = 0; q < nq; q += 2) {
-            uint32_t ivar = reg::IVAR_ALLOC_VAL | q;
-            if (q + 1 < nq)
-                ivar |= (reg::IVAR_ALLOC_VAL | (q + 1)) << 16;
-            m_pf.write_reg(c, reg::pf::IVAR0 + 4 * (q / 2), ivar);
-        }
-        m_pf.write_reg(c, reg::pf::EIAM, (1u << nq) - 1);
-    }
     kernel::e10k_enable(m_pf, c);
 }
 
