@@ -77,10 +77,7 @@ void linux_storage::boot(storage_testbed& tb, os::linux_path::fs_kind kind)
     bp.buffer_bytes = page_cache_bytes;
     bp.poll = poll;
     block = std::make_unique<os::linux_path::block_layer>(core, *queue, g, bp);
-    core.set_irq_handler([this](unsigned v) {
-        if (v == storage_irq_vector)
-            block->irq(v);
-    });
+    core.claim_vectors(storage_irq_vector, 1, [this](unsigned v) { block->irq(v); });
     queue->init(boot_category);
     fs = os::linux_path::make_file_system(kind, g, os::linux_path::fs_costs::from(core.costs()));
     file = &fs->create();

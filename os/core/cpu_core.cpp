@@ -1,5 +1,7 @@
 #include "os/core/cpu_core.h"
 
+#include <stdexcept>
+
 #include "sim/fast_time.h"
 #include "sim/trace.h"
 
@@ -327,6 +329,22 @@ void cpu_core::deliver_irq(unsigned vector, const sc_time& delay)
     m_event.notify(delay);
 }
 
+void cpu_core::claim_vectors(unsigned first, unsigned count, irq_handler h)
+{
+    for (unsigned v = first; v < first + count; ++v)
+        if (m_vector_handlers.count(v))
+            throw std::logic_error(name() + std::string(": interrupt vector ") + std::to_string(v) + " is already claimed");
+    const auto shared = std::make_shared<irq_handler>(std::move(h));
+    for (unsigned v = first; v < first + count; ++v)
+        m_vector_handlers[v] = shared;
+}
+
+void cpu_core::release_vectors(unsigned first, unsigned count)
+{
+    for (unsigned v = first; v < first + count; ++v)
+        m_vector_handlers.erase(v);
+}
+
 void cpu_core::poll_interrupts()
 {
     while (m_irq_enabled && !m_irq_pending.empty() && m_irq_pending.front().first <= local_time()) {
@@ -340,8 +358,12 @@ void cpu_core::poll_interrupts()
         m_irq_enabled = false;
         const request_id saved = m_request;
         m_request = no_request;
-        if (m_irq_handler)
+        if (const auto it = m_vector_handlers.find(vector); it != m_vector_handlers.end()) {
+            const std::shared_ptr<irq_handler> h = it->second;   // the handler may release its vectors
+            (*h)(vector);
+        } else if (m_irq_handler) {
             m_irq_handler(vector);
+        }
         m_request = saved;
         m_irq_enabled = true;
     }

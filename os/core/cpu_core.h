@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,7 +96,13 @@ public:
     uint8_t* mem(uint64_t pa, size_t len) { return m_mem.host_ptr(pa, len); }
 
     // ---- Interrupts and idle ---------------------------------------------------------------
+    // Interrupts are dispatched by vector (the MSI data), as an IDT would: a driver claims the
+    // vectors it programmed, so drivers of several devices share a core. A vector nobody claimed
+    // goes to the default handler (set_irq_handler), if any.
     void set_irq_handler(irq_handler h) { m_irq_handler = std::move(h); }
+    // Claims vectors [first, first + count) for `h`; throws std::logic_error if one is claimed.
+    void claim_vectors(unsigned first, unsigned count, irq_handler h);
+    void release_vectors(unsigned first, unsigned count);
     void deliver_irq(unsigned vector, const sc_core::sc_time& delay) override;
     // Until `ready()` holds, waits for DMA writes to memory (only those `wake` signals, when given:
     // a dram::watch on the polled memory), interrupts or wake-ups, charging the time to `c` (poll,
@@ -130,6 +137,7 @@ private:
     uint32_t m_warm_epoch = 1;             // process-context paths ran in this epoch are warm
     bool m_cold_pending = false;
     irq_handler m_irq_handler;
+    std::map<unsigned, std::shared_ptr<irq_handler>> m_vector_handlers;   // claimed vectors
     std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)
     bool m_irq_enabled = true;
     sc_core::sc_event m_event;             // interrupt arrival or wake-up

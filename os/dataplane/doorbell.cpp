@@ -10,9 +10,7 @@ namespace reg = iovsim::e10k;
 doorbell_set::doorbell_set(cpu_core& core, dev::dev_handle vf, unsigned irq_base)
     : m_core(core), m_vf(vf), m_irq_base(irq_base)
 {
-    m_core.set_irq_handler([this](unsigned v) {
-        if (v < m_irq_base || v >= m_irq_base + reg::queues_per_pool)
-            return;
+    m_core.claim_vectors(m_irq_base, reg::queues_per_pool, [this](unsigned) {
         ++m_irqs;
         m_rang = true;
         if (m_waiter)

@@ -22,11 +22,9 @@ vf_mailbox::vf_mailbox(cpu_core& core, dev::dev_handle vf, unsigned vector, unsi
     entry.write_reg(cat, reg::MSIX_VECTOR_CTRL, 0);
     m_vf.write_reg(cat, reg::vf::VTIVAR_MISC, reg::IVAR_ALLOC_VAL | vector);
     m_vf.write_reg(cat, reg::vf::VTEIMS, 1u << vector);
-    m_core.set_irq_handler([this](unsigned v) {
-        if (v == m_irq) {
-            ++m_irqs;
-            m_reply = true;
-        }
+    m_core.claim_vectors(m_irq, 1, [this](unsigned) {
+        ++m_irqs;
+        m_reply = true;
     });
 }
 

@@ -84,7 +84,13 @@ void linux_kernel::boot()
         while (qp.rx->free_slots() > 0 && m_pool->alloc(p))
             qp.rx->post(p);
         qp.rx->doorbell(c);
-        qp.core->set_irq_handler([this, q](unsigned v) { irq(q, v); });
+        qp.core->claim_vectors(m_params.irq + q, 1, [this, q](unsigned v) { irq(q, v); });
+        // The local timer (qdisc watchdog) once per core, served by the core's first queue.
+        bool core_seen = false;
+        for (unsigned other = 0; other < q; ++other)
+            core_seen = core_seen || m_queues[other].core == qp.core;
+        if (!core_seen)
+            qp.core->claim_vectors(m_params.timer_irq, 1, [this, q](unsigned v) { irq(q, v); });
         kernel::e10k_pf_route_irq(m_pf, c, q, q, qp.core->apic_id(), m_params.irq + q, m_params.itr_us);
     }
     kernel::e10k_enable(m_pf, c);
@@ -124,8 +130,6 @@ void linux_kernel::irq(unsigned q, unsigned vector)
         core.run(category::net_stack_out, m_c.l_irq_exit);
         return;
     }
-    if (vector != m_params.irq + q)
-        return;
     ++m_stats.interrupts;
     core.run(category::net_stack_in, m_c.l_irq_entry);
     while (napi_poll(q) >= m_params.napi_budget) {

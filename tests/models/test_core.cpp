@@ -124,6 +124,29 @@ TEST(core, blocked_task_woken_by_interrupt_pays_exit_and_switch_to_its_request)
     EXPECT_EQ(b.core.context_switches(), 1u);
 }
 
+// Drivers of several devices share a core: each claims its vectors; the rest go to the default.
+TEST(core, interrupts_are_dispatched_by_claimed_vector)
+{
+    core_bench b;
+    std::vector<std::string> log;
+    b.core.claim_vectors(0x40, 4, [&](unsigned v) { log.push_back("nic " + std::to_string(v)); });
+    b.core.claim_vectors(0x50, 1, [&](unsigned v) { log.push_back("storage " + std::to_string(v)); });
+    b.core.set_irq_handler([&](unsigned v) { log.push_back("default " + std::to_string(v)); });
+    EXPECT_THROW(b.core.claim_vectors(0x43, 2, [](unsigned) {}), std::logic_error);   // 0x43 is the NIC's
+    b.core.spawn("t", [&] {
+        for (int i = 0; i < 100; ++i)   // interrupts are taken between charges
+            b.core.charge_ns(category::app, 100);
+    });
+    b.core.deliver_irq(0x50, ns(100));
+    b.core.deliver_irq(0x43, ns(200));
+    b.core.deliver_irq(0x44, ns(300));   // just past the NIC's range
+    sc_start(ns(1000));
+    b.core.release_vectors(0x50, 1);
+    b.core.deliver_irq(0x50, ns(100));   // released: the default handler's now
+    sc_start(ns(10000));
+    EXPECT_EQ(log, (std::vector<std::string>{"storage 80", "nic 67", "default 68", "default 80"}));
+}
+
 TEST(core, two_tasks_hand_the_core_to_each_other)
 {
     core_bench b;
