@@ -46,6 +46,15 @@ void rto_estimator::add_sample(uint64_t r)
     backoffs_ = 0;
 }
 
+void rto_estimator::on_handshake_done(bool syn_timed_out)
+{
+    constexpr uint64_t syn_fallback_ns = 3'000'000'000;
+    if (syn_timed_out && !has_sample_) {
+        rto_ns_ = clamp(syn_fallback_ns);
+        backoffs_ = 0;
+    }
+}
+
 void rto_estimator::back_off()
 {
     const uint64_t cap = std::max(params_.max_rto_ns, params_.min_rto_ns);

@@ -35,6 +35,11 @@ public:
     // The retransmission timer expired (section 5.5): double the RTO, up to the maximum.
     void back_off();
 
+    // The three-way handshake completed. If the SYN (or SYN,ACK) timed out and no sample was
+    // taken (Karn), data starts with an RTO of 3 s (section 5.7; Linux's TCP_TIMEOUT_FALLBACK),
+    // not with the backed-off value nor the initial one.
+    void on_handshake_done(bool syn_timed_out);
+
     uint64_t rto_ns() const { return rto_ns_; }
     uint64_t srtt_ns() const { return srtt_ns_; }
     uint64_t rttvar_ns() const { return rttvar_ns_; }

@@ -172,7 +172,11 @@ tcp_transition tcp_state_machine::synchronized_segment(const tcp_segment_in& seg
         }
         return reject(r, "unacceptable sequence number", send_ack);
     }
-    // Second: RST.
+    // Second: RST. In window but not at RCV.NXT it may be blind (RFC 5961 section 3.2): the
+    // challenge ACK makes a genuine peer answer with a RST at the exact sequence number.
+    if (seg.rst && !seg.seq_exact) {
+        return reject(r, "RST in window but not at RCV.NXT: challenge ACK (RFC 5961 section 3.2)", send_ack);
+    }
     if (seg.rst) {
         switch (state_) {
         case tcp_state::syn_received:

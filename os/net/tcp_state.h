@@ -48,7 +48,9 @@ enum class tcp_timeout { time_wait_2msl, user_timeout };
 // sequence test (segment_acceptable in tcp_seq.h); ack_acceptable is SND.UNA < SEG.ACK =< SND.NXT
 // in SYN-SENT and SYN-RECEIVED, and SEG.ACK =< SND.NXT in the synchronized states (an old
 // duplicate ACK is acceptable there: it is ignored, not answered); fin_acked says SEG.ACK covers
-// our FIN. The three are ignored where the RFC does not look at them.
+// our FIN; seq_exact says SEG.SEQ == RCV.NXT, which a RST needs to reset a synchronized connection
+// (RFC 5961 section 3.2; an in-window RST elsewhere draws a challenge ACK). They are ignored where
+// the RFC does not look at them.
 struct tcp_segment_in {
     bool syn = false;
     bool ack = false;
@@ -57,6 +59,7 @@ struct tcp_segment_in {
     bool seq_acceptable = true;
     bool ack_acceptable = true;
     bool fin_acked = false;
+    bool seq_exact = true;
 };
 
 struct tcp_transition {

@@ -117,3 +117,22 @@ TEST(TcpRto, BackoffDoublesUpToMaximumAndASampleResetsIt)
     EXPECT_EQ(f.rto_ns(), 250 * ms);
     EXPECT_EQ(f.backoffs(), 0u);
 }
+
+TEST(TcpRto, ThreeSecondsAfterATimedOutSyn)
+{
+    rto_estimator e(linux_like());
+    e.back_off();  // the SYN timed out once: 2 s
+    EXPECT_FALSE(e.on_ack(0, tcp_transmission::retransmitted, 2500 * ms));  // its SYN,ACK: no sample
+    e.on_handshake_done(true);
+    EXPECT_EQ(e.rto_ns(), 3 * s);  // section 5.7
+    EXPECT_EQ(e.backoffs(), 0u);
+
+    rto_estimator quick(linux_like());  // handshake without a timeout: the sample rules
+    EXPECT_TRUE(quick.on_ack(0, tcp_transmission::original, 100 * ms));
+    quick.on_handshake_done(false);
+    EXPECT_EQ(quick.rto_ns(), 300 * ms);
+    rto_estimator sampled(linux_like());  // a sample was taken after all: it rules too
+    sampled.add_sample(100 * ms);
+    sampled.on_handshake_done(true);
+    EXPECT_EQ(sampled.rto_ns(), 300 * ms);
+}

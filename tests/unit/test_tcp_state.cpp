@@ -237,17 +237,21 @@ TEST(TcpState, RstInEachState)
             expect_rejected(m, t, x.from, x.actions);
         }
     }
-    // A RST outside the window is dropped silently in every synchronized state (no ACK either,
-    // which would feed a RST war).
+    // In every synchronized state a RST outside the window is dropped silently (no ACK either,
+    // which would feed a RST war); one in the window but not exactly at RCV.NXT draws a challenge
+    // ACK and the connection stays (RFC 5961 section 3.2).
     for (tcp_state s : all_states) {
         if (s == tcp_state::closed || s == tcp_state::listen || s == tcp_state::syn_sent) {
             continue;
         }
         SCOPED_TRACE(std::string(to_string(s)));
         auto m = reach(s);
-        tcp_segment_in r = seg_rst();
-        r.seq_acceptable = false;
-        expect_rejected(m, m.on_segment(r), s);
+        tcp_segment_in outside = seg_rst();
+        outside.seq_acceptable = false;
+        expect_rejected(m, m.on_segment(outside), s);
+        tcp_segment_in inexact = seg_rst();
+        inexact.seq_exact = false;
+        expect_rejected(m, m.on_segment(inexact), s, send_ack);
     }
     {   // SYN-SENT: a RST without an ACK, or with an unacceptable ACK, is dropped.
         auto m = reach(tcp_state::syn_sent);
