@@ -94,6 +94,8 @@ void dataplane::wait_rx()
 void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
 {
     m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written, deadline);
+    if (m_rx->ready())
+        m_core.run(category::net_stack_in, m_c.a_poll_empty);   // the iteration that finds it, as in wait_rx
 }
 
 

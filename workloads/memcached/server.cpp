@@ -16,17 +16,19 @@ server::server(os::cpu_core& core, os::net::socket_api& api, uint16_t port, size
 size_t server::handle(const uint8_t* req, size_t len, uint8_t* resp, size_t cap)
 {
     const os::cost_model& c = m_core.costs();
+    // The counters move together, before any charge: a charge may end the simulation (the run's
+    // time limit), and a request is then counted with its kind or not at all.
     ++m_stats.requests;
-    m_core.run(category::app, c.mc_parse);
     message m;
-    if (parse_request(req, len, m) != parse_error::none) {
-        ++m_stats.malformed;
+    const bool parsed = parse_request(req, len, m) == parse_error::none;
+    const auto op = parsed ? static_cast<opcode>(m.h.op) : opcode::get;   // the header is read only when parsed
+    ++(!parsed ? m_stats.malformed : op == opcode::get ? m_stats.gets : op == opcode::set ? m_stats.sets : m_stats.unknown);
+    m_core.run(category::app, c.mc_parse);
+    if (!parsed)
         return 0;
-    }
     size_t n = 0;
-    switch (static_cast<opcode>(m.h.op)) {
+    switch (op) {
     case opcode::get: {
-        ++m_stats.gets;
         m_core.run(category::app, c.mc_lookup);
         const store::item* it = m_store.get(m.key, m.h.key_len);
         m_core.run(category::app, c.mc_prepare);
@@ -47,7 +49,6 @@ size_t server::handle(const uint8_t* req, size_t len, uint8_t* resp, size_t cap)
         break;
     }
     case opcode::set: {
-        ++m_stats.sets;
         m_core.run(category::app, c.mc_lookup);
         m_core.run(category::app, c.mc_store);
         m_core.copy(category::app, m.value_len);
@@ -57,7 +58,6 @@ size_t server::handle(const uint8_t* req, size_t len, uint8_t* resp, size_t cap)
         break;
     }
     default:
-        ++m_stats.unknown;
         m_core.run(category::app, c.mc_prepare);
         n = build_response(resp, cap, m, status::unknown_command, 0, nullptr, 0, nullptr, 0);
         break;

@@ -67,8 +67,9 @@ void echo_client::run()
     // queue for unresolved neighbours does not lose requests at start.
     auto window_open = [&]() { return m_received > 0 || m_in_flight == 0; };
     // Open loop does not wait for a reply before sending the next: a request lost to overload is
-    // given up once everything is sent and nothing has come back for drain_time. Closed loop gives
-    // up the requests in flight when nothing has come back for drain_time, and sends on.
+    // given up once everything is sent and nothing has come back for drain_time. Closed loop, once
+    // everything is sent, gives up the requests in flight when nothing has come back for
+    // drain_time (a lost request stalls a closed loop only when the whole window is lost).
     const sc_time drain_time(1, SC_MS);
     sc_time last_progress = SC_ZERO_TIME;
     while (m_latencies.size() < m_params.requests || m_received < needed) {
@@ -99,8 +100,10 @@ void echo_client::run()
         const bool can_send_later = m_sent < total && may_send;
         if (can_send_later && m_next_send > now)
             m_dp.wait_rx_until(m_next_send);
-        else
+        else if (open_loop || m_sent == total)
             m_dp.wait_rx_until(last_progress + drain_time);
+        else
+            m_dp.wait_rx();   // no timed wake-up per request: a timeout costs a scheduler event each wait
     }
     if (m_on_done)
         m_on_done();
