@@ -1,6 +1,5 @@
 #include "sim/experiment.h"
 
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <fmt/format.h>
 #include <systemc>
 
+#include "sim/child_pool.h"
 #include "sim/params.h"
 #include "sim/sweep.h"
 #include "sim/trace.h"
@@ -226,32 +226,15 @@ struct planned_point {
 };
 
 // The child's side: simulate, then hand the result (or the error) back through `fd`.
-[[noreturn]] void run_child(const experiment_kind& kind, const planned_point& p, const column_context& ctx, int fd)
+// What a point's child process sends back: the kind's result and the simulated time it took.
+std::string run_point(const experiment_kind& kind, const planned_point& p, const column_context& ctx)
 {
-    std::string out;
-    int code = 0;
-    try {
-        trace::begin(p.cfg, p.dir.string());
-        nlohmann::json env;
-        env["result"] = kind.run(p.cfg, p.point.column, ctx);
-        env["sim_us"] = std::round(sc_core::sc_time_stamp().to_seconds() * 1e9) / 1e3;
-        trace::finish(p.dir.string());
-        out = env.dump();
-    } catch (const std::exception& e) {
-        out = e.what();
-        code = 1;
-    }
-    size_t off = 0;
-    while (off < out.size()) {
-        const ssize_t n = ::write(fd, out.data() + off, out.size() - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    std::_Exit(code);
+    trace::begin(p.cfg, p.dir.string());
+    nlohmann::json env;
+    env["result"] = kind.run(p.cfg, p.point.column, ctx);
+    env["sim_us"] = std::round(sc_core::sc_time_stamp().to_seconds() * 1e9) / 1e3;
+    trace::finish(p.dir.string());
+    return env.dump();
 }
 
 } // namespace
@@ -312,14 +295,7 @@ run_outcome run_points(const cfg::config& c, const run_options& opt)
         queue.push_back(i);
     }
 
-    struct child {
-        pid_t pid;
-        int fd;
-        size_t index;
-        std::string out;
-    };
-    std::vector<child> running;
-    size_t next = 0, finished = 0;
+    size_t finished = 0;
     const auto started = std::chrono::steady_clock::now();
     auto show_progress = [&](const planned_point& p, double sim_us) {
         if (!opt.progress)
@@ -333,23 +309,24 @@ run_outcome run_points(const cfg::config& c, const run_options& opt)
             line += ", ETA " + format_duration(wall / static_cast<double>(finished) * static_cast<double>(left));
         std::cerr << "\r\x1b[K" << line << std::flush;
     };
-    auto finish = [&](child& ch, int status) {
+    auto finish = [&](size_t queued, int status, const std::string& answer) {
         ++finished;
-        const planned_point& p = plan[ch.index];
+        const size_t index = queue[queued];
+        const planned_point& p = plan[index];
         std::string error;
         nlohmann::json env;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            env = nlohmann::json::parse(ch.out, nullptr, false);
+            env = nlohmann::json::parse(answer, nullptr, false);
             if (env.is_discarded() || !env.contains("result"))
                 error = "the simulation process returned no result";
         } else if (WIFSIGNALED(status)) {
             error = fmt::format("the simulation process died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
         } else {
-            error = ch.out.empty() ? "the simulation process failed" : ch.out;
+            error = answer.empty() ? "the simulation process failed" : answer;
         }
         if (!error.empty()) {
             write_atomically(p.dir / "error.txt", error + "\n");
-            done_failures[ch.index] = point_failure{p.point.id, (p.dir / "effective-config.yaml").string(), error};
+            done_failures[index] = point_failure{p.point.id, (p.dir / "effective-config.yaml").string(), error};
             show_progress(p, 0);
             return;
         }
@@ -364,60 +341,17 @@ run_outcome run_points(const cfg::config& c, const run_options& opt)
         saved["sim_us"] = env.at("sim_us");
         saved["result"] = env.at("result");
         write_atomically(p.dir / "result.json", saved.dump(1) + "\n");
-        done_results[ch.index] = output_of(ch.index, std::move(env.at("result")));
+        done_results[index] = output_of(index, std::move(env.at("result")));
         show_progress(p, saved["sim_us"].get<double>());
     };
 
-    while (next < queue.size() || !running.empty()) {
-        while (next < queue.size() && running.size() < std::max(1u, opt.jobs)) {
-            const size_t i = queue[next++];
-            const planned_point& p = plan[i];
-            int fds[2];
-            if (::pipe(fds) != 0)
-                throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-            std::cout.flush();
-            std::cerr.flush();
-            const pid_t pid = ::fork();
-            if (pid < 0)
-                throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-            if (pid == 0) {
-                ::close(fds[0]);
-                for (const child& other : running)
-                    ::close(other.fd);
-                run_child(kind, p, column_context{opt.out_dir, p.dir.string(), p.point.values}, fds[1]);
-            }
-            ::close(fds[1]);
-            running.push_back({pid, fds[0], i, {}});
-        }
-        // Read whatever any child has written; a child whose pipe closed has finished.
-        std::vector<pollfd> fds;
-        for (const child& ch : running)
-            fds.push_back({ch.fd, POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-        }
-        for (size_t k = fds.size(); k-- > 0;) {
-            if (fds[k].revents == 0)
-                continue;
-            child& ch = running[k];
-            std::array<char, 65536> buf;
-            const ssize_t n = ::read(ch.fd, buf.data(), buf.size());
-            if (n > 0) {
-                ch.out.append(buf.data(), static_cast<size_t>(n));
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            ::close(ch.fd);
-            int status = 0;
-            while (::waitpid(ch.pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            finish(ch, status);
-            running.erase(running.begin() + static_cast<long>(k));
-        }
-    }
+    run_in_children(
+        queue.size(), opt.jobs,
+        [&](size_t queued) {
+            const planned_point& p = plan[queue[queued]];
+            return run_point(kind, p, column_context{opt.out_dir, p.dir.string(), p.point.values});
+        },
+        finish);
     if (opt.progress && !queue.empty())
         std::cerr << "\n";
     for (size_t i = 0; i < plan.size(); ++i) {

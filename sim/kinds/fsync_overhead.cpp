@@ -1,5 +1,7 @@
 #include "sim/kinds/fsync_overhead.h"
 
+#include "sim/kinds/breakdown.h"
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -106,20 +108,7 @@ void arrakis_iterations(storage_testbed& tb, const fsync_setup& s, column_result
 
 nlohmann::json write_report(const cfg::config& c, const std::vector<column_output>& results, const std::string& out_dir)
 {
-    const breakdown_report report = fsync_breakdown_of(c, results);
-    const fs::path out(out_dir);
-    const nlohmann::json summary = to_summary_json(report, c.to_json());
-    {
-        std::ofstream f(out / "summary.json");
-        f << summary.dump(2) << "\n";
-    }
-    std::optional<reference_table> ref;
-    const std::string ref_path = c.get_string("experiment.reference");
-    if (!ref_path.empty())
-        ref = load_reference((fs::path(source_dir()) / ref_path).string());
-    std::ofstream f(out / "table.md");
-    f << to_markdown(report, ref ? &*ref : nullptr, fsync_tolerance());
-    return summary;
+    return write_breakdown(c, fsync_breakdown_of(c, results), out_dir, fsync_tolerance());
 }
 
 } // namespace
@@ -182,13 +171,7 @@ column_result run_fsync_column(const cfg::config& experiment, const std::string&
 
 breakdown_report fsync_breakdown_of(const cfg::config& experiment, const std::vector<column_output>& results)
 {
-    breakdown_report report;
-    report.experiment = experiment.get_string("experiment.name");
-    report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
-    report.row_order = row_order;
-    for (const column_output& r : results)
-        report.columns.push_back(column_from_json(r.result));
-    return report;
+    return breakdown_of_columns(experiment, results, row_order);
 }
 
 experiment_kind fsync_overhead_kind()

@@ -1,8 +1,6 @@
 #include "sim/kinds/log_crash.h"
 
-#include <poll.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -15,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/child_pool.h"
 #include "sim/log_crash.h"
 #include "sim/storage_stacks.h"
 #include "sim/storage_testbed.h"
@@ -126,102 +125,28 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
     return j;
 }
 
-namespace {
-
-// Runs fn in a child process and returns what it printed (its JSON), or throws with why it failed.
-struct forked {
-    pid_t pid;
-    int fd;
-    uint64_t trial;
-    std::string out;
-};
-
-forked fork_trial(const cfg::config& c, const std::string& column, uint64_t trial)
-{
-    int fds[2];
-    if (::pipe(fds) != 0)
-        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-    const pid_t pid = ::fork();
-    if (pid < 0)
-        throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) {
-        ::close(fds[0]);
-        std::string out;
-        int code = 0;
-        try {
-            out = run_crash_trial(c, column, trial).dump();
-        } catch (const std::exception& e) {
-            out = e.what();
-            code = 1;
-        }
-        size_t off = 0;
-        while (off < out.size()) {
-            const ssize_t n = ::write(fds[1], out.data() + off, out.size() - off);
-            if (n <= 0)
-                break;
-            off += static_cast<size_t>(n);
-        }
-        ::_exit(code);
-    }
-    ::close(fds[1]);
-    return {pid, fds[0], trial, {}};
-}
-
-} // namespace
-
 nlohmann::json run_crash_trials(const cfg::config& experiment, const std::string& column, unsigned jobs)
 {
     const cfg::config c = column_config(experiment, column);
     const uint64_t trials = static_cast<uint64_t>(c.get_int("workload.crash.trials"));
     nlohmann::json totals = {{"trials", 0}, {"failures", 0}, {"acknowledged", 0}, {"entries", 0}, {"appends", 0},
                              {"torn_writes", 0}, {"lost_completions", 0}, {"failures_seen", nlohmann::json::array()}};
-    std::vector<forked> running;
-    uint64_t next = 0;
-    auto finish = [&](forked& f, int status) {
+    auto finish = [&](size_t trial, int status, const std::string& answer) {
         totals["trials"] = totals["trials"].get<uint64_t>() + 1;
-        nlohmann::json r = nlohmann::json::parse(f.out, nullptr, false);
+        nlohmann::json r = nlohmann::json::parse(answer, nullptr, false);
         const bool ran = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r.is_discarded();
         if (!ran || !r.at("ok").get<bool>()) {
             totals["failures"] = totals["failures"].get<uint64_t>() + 1;
             if (totals["failures_seen"].size() < 10)
-                totals["failures_seen"].push_back(fmt::format("trial {}: {}", f.trial, ran ? r.at("why").get<std::string>() : f.out));
+                totals["failures_seen"].push_back(fmt::format("trial {}: {}", trial, ran ? r.at("why").get<std::string>() : answer));
         }
         if (!ran)
             return;
         for (const char* k : {"acknowledged", "entries", "appends", "torn_writes", "lost_completions"})
             totals[k] = totals[k].get<uint64_t>() + r.at(k).get<uint64_t>();
     };
-    while (next < trials || !running.empty()) {
-        while (next < trials && running.size() < std::max(1u, jobs))
-            running.push_back(fork_trial(c, column, next++));
-        std::vector<pollfd> fds;
-        for (const forked& f : running)
-            fds.push_back({f.fd, POLLIN, 0});
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-        }
-        for (size_t k = fds.size(); k-- > 0;) {
-            if (fds[k].revents == 0)
-                continue;
-            forked& f = running[k];
-            std::array<char, 4096> buf;
-            const ssize_t n = ::read(f.fd, buf.data(), buf.size());
-            if (n > 0) {
-                f.out.append(buf.data(), static_cast<size_t>(n));
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            ::close(f.fd);
-            int status = 0;
-            while (::waitpid(f.pid, &status, 0) < 0 && errno == EINTR) {
-            }
-            finish(f, status);
-            running.erase(running.begin() + static_cast<long>(k));
-        }
-    }
+    run_in_children(
+        trials, jobs, [&](size_t trial) { return run_crash_trial(c, column, trial).dump(); }, finish);
     return totals;
 }
 

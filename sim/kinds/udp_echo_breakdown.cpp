@@ -1,5 +1,7 @@
 #include "sim/kinds/udp_echo_breakdown.h"
 
+#include "sim/kinds/breakdown.h"
+
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -134,37 +136,15 @@ column_result run_column(const cfg::config& experiment, const std::string& colum
 
 breakdown_report breakdown_of(const cfg::config& experiment, const std::vector<column_output>& results)
 {
-    breakdown_report report;
-    report.experiment = experiment.get_string("experiment.name");
-    report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
-    report.row_order = row_order;
-    for (const column_output& r : results) {
-        report.columns.push_back(column_from_json(r.result));
-        if (!r.swept.empty())
-            report.columns.back().key = r.point_id;   // a column per point of a sweep
-    }
-    return report;
+    return breakdown_of_columns(experiment, results, row_order);
 }
 
 namespace {
 
 nlohmann::json write_report(const cfg::config& c, const std::vector<column_output>& results, const std::string& out_dir)
 {
-    const breakdown_report report = breakdown_of(c, results);
+    const nlohmann::json summary = write_breakdown(c, breakdown_of(c, results), out_dir, tolerance{});
     const fs::path out(out_dir);
-    const nlohmann::json summary = to_summary_json(report, c.to_json());
-    {
-        std::ofstream f(out / "summary.json");
-        f << summary.dump(2) << "\n";
-    }
-    std::optional<reference_table> ref;
-    const std::string ref_path = c.get_string("experiment.reference");
-    if (!ref_path.empty())
-        ref = load_reference((fs::path(source_dir()) / ref_path).string());
-    {
-        std::ofstream f(out / "table.md");
-        f << to_markdown(report, ref ? &*ref : nullptr, tolerance{});
-    }
     if (c.get_bool("experiment.pcap")) {
         pcap_writer w((out / "wire.pcap").string());
         uint64_t t = 0;

@@ -1,5 +1,7 @@
 #include "sim/kinds/vsic_overhead.h"
 
+#include "sim/kinds/breakdown.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -214,16 +216,7 @@ column_result run_vsic_overhead_column(const cfg::config& experiment, const std:
 
 breakdown_report vsic_overhead_breakdown(const cfg::config& experiment, const std::vector<column_output>& results)
 {
-    breakdown_report report;
-    report.experiment = experiment.get_string("experiment.name");
-    report.seed = static_cast<uint64_t>(experiment.get_int("experiment.seed"));
-    report.row_order = row_order;
-    for (const column_output& r : results) {
-        report.columns.push_back(column_from_json(r.result));
-        if (!r.swept.empty())
-            report.columns.back().key = r.point_id;   // a column per point of a sweep
-    }
-    return report;
+    return breakdown_of_columns(experiment, results, row_order);
 }
 
 std::vector<virtualization_cost> virtualization_costs(const cfg::config& experiment, const std::vector<column_output>& results)
