@@ -5,6 +5,8 @@
 // (advanced receive descriptors), 7.2.3.2.4 (advanced transmit data descriptor). The model
 // implements the subset listed here; an access to any other offset is answered with an error
 // response and counted.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -133,6 +135,18 @@ constexpr uint32_t RTTBCNRC_RS_ENA = 1u << 31;      // rate scheduler enable
 constexpr unsigned RTTBCNRC_RF_INT_SHIFT = 14;      // rate factor = link rate / queue rate:
 constexpr uint32_t RTTBCNRC_RF_INT_MASK = 0x3FFFu << RTTBCNRC_RF_INT_SHIFT;   // integer part
 constexpr uint32_t RTTBCNRC_RF_DEC_MASK = 0x3FFF;   // and 14 bits of fraction
+
+// RTTBCNRC for a queue limited to rate_bps on a link of line_bps (RS_ENA with the rate factor
+// rounded to the register's 14 fraction bits); 0, the limiter off, when the rate is not below the
+// link's. What a driver writes and what a test expects to read back.
+inline uint32_t rttbcnrc_for(double line_bps, double rate_bps)
+{
+    if (!(rate_bps > 0) || rate_bps >= line_bps)
+        return 0;
+    const double rf = std::ldexp(line_bps / rate_bps, static_cast<int>(RTTBCNRC_RF_INT_SHIFT));
+    const double max_rf = static_cast<double>(RTTBCNRC_RF_INT_MASK | RTTBCNRC_RF_DEC_MASK);
+    return RTTBCNRC_RS_ENA | static_cast<uint32_t>(std::min(std::llround(rf), static_cast<long long>(max_rf)));
+}
 constexpr unsigned PFVFSPOOF_MACAS_SHIFT = 0;  // bits 7:0 MAC anti-spoof, VF 8n+i at bit i
 constexpr unsigned PFVFSPOOF_VLANAS_SHIFT = 8; // bits 15:8 VLAN anti-spoof (stored, not enforced here)
 // PF/VF mailbox (7.9.2.2, 8.2.3.x PFMAILBOX, 8.3.5.x VFMAILBOX). The memory belongs to whichever

@@ -59,14 +59,6 @@ uint64_t rate_factor_q14(uint32_t rttbcnrc)
     return std::max<uint64_t>(rf, 1u << token_bucket::frac_bits);
 }
 
-uint32_t rttbcnrc_for(double line_bps, double rate_bps)
-{
-    if (!(rate_bps > 0) || rate_bps >= line_bps)
-        return 0;
-    const double rf = std::ldexp(line_bps / rate_bps, static_cast<int>(token_bucket::frac_bits));
-    const double max_rf = static_cast<double>(e10k::RTTBCNRC_RF_INT_MASK | e10k::RTTBCNRC_RF_DEC_MASK);
-    return e10k::RTTBCNRC_RS_ENA | static_cast<uint32_t>(std::min(std::llround(rf), static_cast<long long>(max_rf)));
-}
 
 // ---- wrr_arbiter -----------------------------------------------------------------------------
 

@@ -52,9 +52,6 @@ private:
 // of link rate to queue rate, returned as a Q14 number; a factor below 1 (faster than the link) is
 // taken as 1.
 uint64_t rate_factor_q14(uint32_t rttbcnrc);
-// RTTBCNRC for a queue limited to rate_bps on a link of line_bps (what a driver writes): RS_ENA
-// with the rate factor; 0 (limiter off) when rate_bps is 0 or not below the line rate.
-uint32_t rttbcnrc_for(double line_bps, double rate_bps);
 
 // Deficit round robin between pools, in bytes on the wire. A pool's turn lasts while its deficit is
 // positive; each turn adds its quantum; a frame's bytes are charged after it is gathered (the

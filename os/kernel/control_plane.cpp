@@ -5,7 +5,6 @@
 
 #include "models/iommu/iommu_regs.h"
 #include "models/nic/e10k_regs.h"
-#include "models/nic/tx_sched.h"
 #include "models/platform/address_map.h"
 #include "os/dev/e10k_mbx.h"
 #include "os/kernel/pf_setup.h"
@@ -417,7 +416,7 @@ void control_plane::set_rate(category c, const vnic_grant& g, unsigned queue, do
     if (!(bits_per_s >= 0))
         throw std::invalid_argument("set_rate: the rate must be 0 (no limit) or positive");
     pf().write_reg(c, reg::pf::RTTDQSEL, g.vf * reg::queues_per_pool + queue);
-    pf().write_reg(c, reg::pf::RTTBCNRC, nic::rttbcnrc_for(m_line_bps, bits_per_s));
+    pf().write_reg(c, reg::pf::RTTBCNRC, reg::rttbcnrc_for(m_line_bps, bits_per_s));
 }
 
 void control_plane::set_weight(category c, const vnic_grant& g, uint32_t weight)

@@ -40,7 +40,7 @@ void fill_stream(nic_bench& b, const tx_stream& s)
 void limit(nic_bench& b, unsigned q, double rate_bps)
 {
     b.pf_wr(pf::RTTDQSEL, q);
-    b.pf_wr(pf::RTTBCNRC, iovsim::nic::rttbcnrc_for(line_bps, rate_bps));
+    b.pf_wr(pf::RTTBCNRC, iovsim::e10k::rttbcnrc_for(line_bps, rate_bps));
 }
 
 // The queue a received frame came from: its first payload byte is 14 + the queue number.
@@ -73,7 +73,7 @@ void rate_case(double rate_bps, size_t frame_bytes, unsigned frames)
         EXPECT_NEAR(r / rate_bps, 1.0, 0.01) << "measured " << r << " b/s";
         ::testing::Test::RecordProperty("measured_bps", std::to_string(r));
         EXPECT_GT(b.nic.tx_sched().rate_holds(), 0u);
-        EXPECT_EQ(b.pf_rd(pf::RTTBCNRC), iovsim::nic::rttbcnrc_for(line_bps, rate_bps));
+        EXPECT_EQ(b.pf_rd(pf::RTTBCNRC), iovsim::e10k::rttbcnrc_for(line_bps, rate_bps));
     });
 }
 

@@ -66,18 +66,18 @@ TEST(token_bucket, idle_time_refills_only_up_to_the_depth)
 TEST(rate_factor, encoding_follows_rttbcnrc)
 {
     // 10 Gb/s link, 100 Mb/s queue: RF = 100.0
-    const uint32_t r = rttbcnrc_for(10e9, 100e6);
+    const uint32_t r = e10k::rttbcnrc_for(10e9, 100e6);
     EXPECT_EQ(r & e10k::RTTBCNRC_RS_ENA, e10k::RTTBCNRC_RS_ENA);
     EXPECT_EQ((r & e10k::RTTBCNRC_RF_INT_MASK) >> e10k::RTTBCNRC_RF_INT_SHIFT, 100u);
     EXPECT_EQ(r & e10k::RTTBCNRC_RF_DEC_MASK, 0u);
     EXPECT_EQ(rate_factor_q14(r), 100 * q14);
     // 3 Gb/s: RF = 3.333..., 14 fraction bits.
-    const uint32_t r3 = rttbcnrc_for(10e9, 3e9);
+    const uint32_t r3 = e10k::rttbcnrc_for(10e9, 3e9);
     EXPECT_EQ((r3 & e10k::RTTBCNRC_RF_INT_MASK) >> e10k::RTTBCNRC_RF_INT_SHIFT, 3u);
     EXPECT_EQ(r3 & e10k::RTTBCNRC_RF_DEC_MASK, 5461u);   // 0.3333 * 16384, rounded
     // No limit at or above the line rate, nor for 0.
-    EXPECT_EQ(rttbcnrc_for(10e9, 10e9), 0u);
-    EXPECT_EQ(rttbcnrc_for(10e9, 0), 0u);
+    EXPECT_EQ(e10k::rttbcnrc_for(10e9, 10e9), 0u);
+    EXPECT_EQ(e10k::rttbcnrc_for(10e9, 0), 0u);
     // A factor below 1 is taken as 1.
     EXPECT_EQ(rate_factor_q14(e10k::RTTBCNRC_RS_ENA | 5), q14);
 }
@@ -130,7 +130,7 @@ TEST(tx_scheduler, round_robin_without_weights_and_rate_holds)
     EXPECT_EQ(s.pick(pending, 0, wake), 65u);
     EXPECT_EQ(s.pick(pending, 0, wake), 3u);
     // Queue 10 limited to 1 Gb/s: after one frame beyond its burst it is skipped until its time.
-    s.set_rate(10, rttbcnrc_for(10e9, 1e9));
+    s.set_rate(10, e10k::rttbcnrc_for(10e9, 1e9));
     s.set_burst_kb(0);   // the burst is then one maximum frame (1542 wire bytes)
     s.charge(10, 1542 + 1000, 0);
     EXPECT_EQ(s.pick(pending, 0, wake), 65u);
