@@ -4,6 +4,7 @@
 
 #include "os/core/cost_model.h"
 #include "os/kernel/control_plane.h"
+#include "os/net/tcp.h"
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_throughput.h"
 #include "sim/kinds/fsync_overhead.h"
@@ -84,6 +85,7 @@ cfg::schema build()
     s.add_int("platform.switch.buffer_kb", 1024, 1, 1 << 20, "KiB", "output buffer per port");
     // ---- Software cost primitives ----
     os::cost_model::declare(s);
+    os::net::tcp_layer::declare(s);
     // ---- Storage host ----
     storage_testbed::declare(s);
     declare_vsic_overhead(s);

@@ -17,6 +17,21 @@ request_id accounting::open(row& carry)
     return m_rows.size();
 }
 
+void accounting::fold(request_id id, row& carry)
+{
+    if (id == no_request)
+        return;
+    ++m_folded;
+    if (id > m_rows.size())
+        return;   // not kept: its charges are already in the totals, where carried work ends up too
+    row& r = m_rows[id - 1];
+    for (unsigned k = 0; k < category_count; ++k) {
+        carry[k] += r[k];
+        m_totals[k] -= r[k];   // counted again when the carry joins the next request
+        r[k] = 0.0;
+    }
+}
+
 void accounting::charge(request_id id, category c, double ns)
 {
     if (id != no_request)

@@ -22,6 +22,11 @@ public:
     // Opens a request; `carry` is the core's pending work to fold into it.
     request_id open(row& carry);
     void charge(request_id id, category c, double ns);
+    // The request turned out to be no request of its own (a pure TCP acknowledgement, which the
+    // server's application never sees): its row so far moves into `carry`, the work done before the
+    // next request is identified, and the id is left empty and counted as folded.
+    void fold(request_id id, row& carry);
+    uint64_t folded() const { return m_folded; }
     void close(request_id id) { if (m_keep && id != no_request && id <= m_rows.size()) m_closed[id - 1] = true; }
 
     // Without keeping, requests are counted and their charges summed, but no row is stored (for
@@ -41,6 +46,7 @@ private:
     row m_none{};
     row m_totals{};
     uint64_t m_opened = 0;
+    uint64_t m_folded = 0;
     bool m_keep = true;
 };
 

@@ -122,6 +122,21 @@ const prim_def prims[] = {
     {"vsic.complete", &cost_model::s_vsic_complete, 200, 1, "emulated VSIC core, per completion: match the controller's completion to the VSIC command, write the VSIC's completion, free the entry (~200 instructions; estimate)"},
     {"arrakis.sw_demux", &cost_model::a_sw_demux, 40, 1,
      "software demultiplexing once the NIC's 5-tuple filters are used up: a frame's header against the VNIC's filter list (estimate)"},
+    // TCP (os/net/tcp), per segment, without the IP/Ethernet layers the stack charges itself and
+    // without the user copies the socket layers charge. Linux 3.x figures are estimates from the
+    // code paths' lengths (tcp_v4_rcv + tcp_rcv_established fast path ~1500-2500 cycles;
+    // tcp_write_xmit + tcp_transmit_skb ~1500, tcp_sendmsg's own work being the socket layer's).
+    // The Arrakis library's lwIP-like TCP is leaner by about the ratio of Table 1's Arrakis to
+    // Linux network stack rows (0.21/1.26 in, 0.17/1.05 out: ~0.2). To be calibrated against
+    // Table 2 with the socket layers.
+    {"linux.tcp_rx", &cost_model::l_tcp_rx, 1800, 6, "tcp_v4_rcv: socket lookup, tcp_rcv_established fast path, ACK processing, queue to the socket (estimate)"},
+    {"linux.tcp_tx", &cost_model::l_tcp_tx, 1500, 5, "tcp_write_xmit + tcp_transmit_skb: cwnd/window tests, skb clone, header and options (estimate)"},
+    {"linux.tcp_ack", &cost_model::l_tcp_ack, 900, 4, "tcp_v4_rcv for a segment without data: tcp_ack, tcp_clean_rtx_queue, RTT and cwnd update (estimate)"},
+    {"linux.tcp_timer", &cost_model::l_tcp_timer, 600, 3, "a TCP timer's expiry: tcp_write_timer / tcp_delack_timer handler and the socket lock (estimate)"},
+    {"arrakis.tcp_rx", &cost_model::a_tcp_rx, 360, 0, "user-level TCP input: demultiplexing, sequence checks, ACK processing, queueing (estimate: Linux x 0.2, Table 1 ratio)"},
+    {"arrakis.tcp_tx", &cost_model::a_tcp_tx, 300, 0, "user-level TCP output: window tests, header and options (estimate: Linux x 0.2, Table 1 ratio)"},
+    {"arrakis.tcp_ack", &cost_model::a_tcp_ack, 180, 0, "user-level TCP, a segment without data: ACK processing only (estimate: Linux x 0.2)"},
+    {"arrakis.tcp_timer", &cost_model::a_tcp_timer, 120, 0, "user-level TCP, one timer expiry's handling (estimate: Linux x 0.2)"},
     {"app.echo", &cost_model::app_echo, 20, 0, "UDP echo server: loop and reply setup"},
     // Linux 3.8 storage path. "Calibrated": cycles chosen so that write() and fsync() on the four
     // file systems over the RAM-disk controller reproduce Arrakis Fig. 2 per operation, the device

@@ -89,6 +89,14 @@ public:
     request_id open_request();
     request_id request() const { return m_request; }
     void set_request(request_id id) { m_request = id; }
+    // The request `id` (opened for a packet) serves no one: its work so far joins the core's carry,
+    // as work before a packet is identified does, and goes to the next request opened here.
+    void fold_request(request_id id)
+    {
+        m_acct.fold(id, m_carry);
+        if (m_request == id)
+            m_request = no_request;
+    }
 
     // ---- Devices --------------------------------------------------------------------------
     void mmio_write32(category c, uint64_t addr, uint32_t value);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/nic/e10k_regs.h"
+#include "sim/fast_time.h"
 
 namespace iovsim::os::dataplane {
 
@@ -51,6 +52,7 @@ void dataplane::init()
 unsigned dataplane::poll()
 {
     ++m_stats.polls;
+    run_tcp_timers();
     // The descriptor and the headers were written by the device: no DCA on this path.
     const dev::rx_driver_costs costs{&m_c.a_rx_desc, &m_c.a_rx_refill, false};
     unsigned n = 0;
@@ -84,6 +86,9 @@ void dataplane::attach_doorbell(doorbell_set& db, int fd)
 
 void dataplane::wait_rx()
 {
+    const sc_core::sc_time timer = tcp_deadline();
+    if (timer != sc_core::SC_ZERO_TIME)
+        return wait_rx_until(timer);
     if (m_doorbells)
         m_doorbells->wait();
     else
@@ -93,11 +98,39 @@ void dataplane::wait_rx()
 
 void dataplane::wait_rx_until(const sc_core::sc_time& deadline)
 {
-    m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written, deadline);
+    const sc_core::sc_time timer = tcp_deadline();
+    const sc_core::sc_time until = timer != sc_core::SC_ZERO_TIME && timer < deadline ? timer : deadline;
+    m_core.wait_until(category::poll, [this] { return m_rx->ready(); }, &m_rx_written, until);
     if (m_rx->ready())
         m_core.run(category::net_stack_in, m_c.a_poll_empty);   // the iteration that finds it, as in wait_rx
 }
 
+net::tcp_layer& dataplane::enable_tcp(const net::tcp_params& params, uint64_t seed)
+{
+    if (m_tcp)
+        throw std::logic_error("dataplane: TCP enabled twice");
+    const net::tcp_costs tc{category::net_stack_in, category::net_stack_out, &m_c.a_tcp_rx, &m_c.a_tcp_tx,
+                            &m_c.a_tcp_timer, &m_c.a_tcp_ack};
+    m_tcp = std::make_unique<net::tcp_layer>(*m_stack, params, tc, seed);
+    return *m_tcp;
+}
+
+void dataplane::run_tcp_timers()
+{
+    if (!m_tcp)
+        return;
+    const uint64_t now = static_cast<uint64_t>(sim::time_to_ns(m_core.local_time()));
+    if (m_tcp->next_timer_ns() <= now)
+        m_tcp->run_timers(now);
+}
+
+sc_core::sc_time dataplane::tcp_deadline() const
+{
+    if (!m_tcp || m_tcp->next_timer_ns() == UINT64_MAX)
+        return sc_core::SC_ZERO_TIME;
+    // Never zero: a timer due at time 0 would read as "none".
+    return sim::ns_to_time(static_cast<double>(std::max<uint64_t>(m_tcp->next_timer_ns(), 1)));
+}
 
 void dataplane::xmit(pkt& frame)
 {

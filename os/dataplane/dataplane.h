@@ -13,6 +13,7 @@
 #include "os/kernel/control_plane.h"
 #include "os/net/buffer_pool.h"
 #include "os/net/stack.h"
+#include "os/net/tcp.h"
 
 namespace iovsim::os::dataplane {
 
@@ -36,12 +37,20 @@ public:
 
     // Rings and buffers in the grant's region; queue registers through the VF's BAR.
     void init();
-    // Takes up to poll_batch received frames through the stack. Returns how many.
+    // Takes up to poll_batch received frames through the stack, and runs the TCP timers that are
+    // due. Returns how many frames.
     unsigned poll();
-    // Sleeps (no host time) until a frame is ready; the time waits as 'poll' for no request.
+    // Sleeps (no host time) until a frame is ready; the time waits as 'poll' for no request. With
+    // TCP on, it returns at the next TCP timer at the latest (then by polling the ring's memory,
+    // not on the doorbell set: a doorbell wait has no deadline).
     void wait_rx();
-    // As wait_rx, but returns at `deadline` (absolute) at the latest.
+    // As wait_rx, but returns at `deadline` (absolute) at the latest, or at the next TCP timer.
     void wait_rx_until(const sc_core::sc_time& deadline);
+
+    // TCP in the library's stack, with the Arrakis primitives (a_tcp_*); its timers run from
+    // poll(). `seed` chooses initial sequence numbers. Once only.
+    net::tcp_layer& enable_tcp(const net::tcp_params& params, uint64_t seed = 1);
+    net::tcp_layer* tcp() { return m_tcp.get(); }
     bool rx_ready() const { return m_rx->ready(); }
     // Adds the receive queue's doorbell to `db` as descriptor `fd`; from then on the blocking waits
     // of the POSIX and native APIs (wait_rx) wait on the doorbell set: by interrupt, the kernel
@@ -61,6 +70,9 @@ public:
 
 private:
     void xmit(net::pkt& frame);
+    void run_tcp_timers();
+    // The next TCP timer as an absolute time; SC_ZERO_TIME when none is armed.
+    sc_core::sc_time tcp_deadline() const;
 
     cpu_core& m_core;
     const cost_model& m_c;
@@ -71,6 +83,7 @@ private:
     std::unique_ptr<dev::e10k_rx_ring> m_rx;
     std::unique_ptr<dev::e10k_tx_ring> m_tx;
     std::unique_ptr<net::net_stack> m_stack;
+    std::unique_ptr<net::tcp_layer> m_tcp;   // after the stack and the pool: gone before them
     dataplane_stats m_stats;
     sc_core::sc_event m_rx_written;   // a write-back landed in the receive ring
     doorbell_set* m_doorbells = nullptr;

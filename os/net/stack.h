@@ -79,10 +79,23 @@ public:
     bool udp_output(pkt& p, uint16_t sport, wire::ipv4_addr dst, uint16_t dport);
     // Sends a transport segment already built at p.bytes() as IPv4 payload.
     bool ip_output(pkt& p, uint8_t proto, wire::ipv4_addr dst);
+    // A transport's segment failed its own parsing (a TCP checksum or data offset): counted with
+    // the stack's malformed frames, by reason, and released.
+    void drop_malformed(pkt& p, wire::parse_error e) { drop(p, e); }
 
     wire::mac_addr mac() const { return m_mac; }
     wire::ipv4_addr ip() const { return m_ip; }
     const stack_stats& stats() const { return m_stats; }
+
+    // For transports that keep buffers (TCP's receive queue) or originate segments: the host's
+    // buffer allocator and release, and the core running the stack's code now.
+    bool alloc(pkt& p) { return m_alloc && m_alloc(p); }
+    void release(pkt& p) { m_release(p); }
+    cpu_core& core() const
+    {
+        cpu_core* here = m_shared ? cpu_core::this_cpu() : nullptr;
+        return here ? *here : m_core;
+    }
 
 private:
     void arp_input(pkt& frame);
@@ -91,11 +104,6 @@ private:
     bool eth_output(pkt& p, wire::mac_addr dst, uint16_t ethertype);
     void send_arp_request(wire::ipv4_addr target);
     void drop(pkt& p, wire::parse_error e);
-    cpu_core& core() const
-    {
-        cpu_core* here = m_shared ? cpu_core::this_cpu() : nullptr;
-        return here ? *here : m_core;
-    }
 
     cpu_core& m_core;
     wire::mac_addr m_mac;

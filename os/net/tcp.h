@@ -57,6 +57,7 @@ struct tcp_costs {
     const primitive* rx_segment = nullptr;   // tcp_v4_rcv and the state's processing of one segment
     const primitive* tx_segment = nullptr;   // building and sending one segment
     const primitive* timer = nullptr;        // one timer expiry's handling
+    const primitive* ack = nullptr;          // a segment without data: ACK processing only (rx_segment when null)
 };
 
 // A connection or a listener; 0 is no connection.
@@ -99,6 +100,9 @@ public:
     void release(pkt& p);
     // Bytes queued in order for recv.
     size_t readable_bytes(tcp_id c) const;
+    // The request of the last bytes recv() returned on `c` (no_request before any), so a socket
+    // layer can adopt it (cpu_core::set_request) for the work the data leads to.
+    request_id last_request(tcp_id c) const;
 
     // close(): FIN after the queued data; the id stays valid for ready()/state() until the user
     // drops it (the connection itself lives on through FIN-WAIT and TIME-WAIT).
@@ -114,6 +118,11 @@ public:
     // The earliest armed timer, in ns of simulated time (UINT64_MAX: none); runs those due at `now_ns`.
     uint64_t next_timer_ns() const;
     void run_timers(uint64_t now_ns);
+    // Where "now" comes from: by default the local time of the core running the stack's code.
+    // Tests of the protocol logic alone (no simulated cores running) give their own clock.
+    void set_clock(std::function<uint64_t()> now_ns);
+    // Connections and listeners alive (TCBs, plus records the user has not closed yet).
+    size_t connections() const;
 
     const tcp_stats& stats() const { return m_stats; }
     net_stack& stack() { return m_stack; }

@@ -1,0 +1,250 @@
+// TCP between two hosts' stacks over an in-memory wire (tests/support/tcp_pair.h): handshake,
+// bulk data both ways, teardown through TIME-WAIT; the same over a wire that drops, duplicates and
+// reorders; refusal, simultaneous close, a closed window, and the abort after too many timeouts.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/tcp_pair.h"
+
+using namespace iovsim;
+using namespace iovsim::os::net;
+using iovsim::testing::tcp_pair;
+
+namespace {
+
+std::vector<uint8_t> pattern(size_t n, uint64_t seed)
+{
+    std::mt19937_64 g(seed);
+    std::vector<uint8_t> v(n);
+    for (auto& b : v)
+        b = static_cast<uint8_t>(g());
+    return v;
+}
+
+// One direction's application: writes `data` as the send buffer takes it, and the peer reads
+// everything that arrives.
+struct stream {
+    tcp_layer* tx;
+    tcp_id txc;
+    tcp_layer* rx;
+    tcp_id rxc;
+    std::vector<uint8_t> data;
+    size_t sent = 0;
+    std::vector<uint8_t> got = {};
+    bool reading = true;
+
+    stream(tcp_layer* t, tcp_id tc, tcp_layer* r, tcp_id rc, std::vector<uint8_t> d)
+        : tx(t), txc(tc), rx(r), rxc(rc), data(std::move(d))
+    {
+    }
+
+    void pump()
+    {
+        while (sent < data.size()) {
+            const size_t n = tx->send(txc, data.data() + sent, data.size() - sent);
+            if (n == 0)
+                break;
+            sent += n;
+        }
+        if (!reading)
+            return;
+        uint8_t buf[4096];
+        for (;;) {
+            const size_t n = rx->recv(rxc, buf, sizeof buf);
+            if (n == 0)
+                break;
+            got.insert(got.end(), buf, buf + n);
+        }
+    }
+    bool done() const { return got.size() == data.size(); }
+};
+
+struct connected {
+    tcp_pair& net;
+    tcp_id listener = 0, client = 0, server = 0;
+
+    explicit connected(tcp_pair& n) : net(n)
+    {
+        listener = net.tcp(1).listen(5000, 16);
+        client = net.tcp(0).connect(net.ip(1), 5000);
+        EXPECT_NE(client, 0u);
+        EXPECT_TRUE(net.run_until([&] {
+            if (!server)
+                server = net.tcp(1).accept(listener);
+            return server != 0 && net.tcp(0).state(client) == tcp_state::established;
+        }, 1'000'000'000));
+    }
+};
+
+// Both directions at once, then the client closes first and the server after it.
+void transfer_and_close(tcp_pair& net, size_t bytes, uint64_t limit_ns)
+{
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    stream up{&net.tcp(0), k.client, &net.tcp(1), k.server, pattern(bytes, 1)};
+    stream down{&net.tcp(1), k.server, &net.tcp(0), k.client, pattern(bytes, 2)};
+    ASSERT_TRUE(net.run_until([&] {
+        up.pump();
+        down.pump();
+        return up.done() && down.done();
+    }, limit_ns));
+    EXPECT_TRUE(up.got == up.data);
+    EXPECT_TRUE(down.got == down.data);
+
+    net.tcp(0).close(k.client);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(1).state(k.server) == tcp_state::close_wait; }, net.now + 10'000'000'000));
+    EXPECT_TRUE(net.tcp(1).ready(k.server) & tcp_ready::rdhup);
+    uint8_t b;
+    EXPECT_EQ(net.tcp(1).recv(k.server, &b, 1), 0u);   // end of stream
+    net.tcp(1).close(k.server);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).state(k.client) == tcp_state::time_wait; }, net.now + 10'000'000'000));
+    // The server's record went with its TCB (LAST-ACK acknowledged); the client's after 2 MSL.
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(1).connections() == 1; }, net.now + 10'000'000'000));   // the listener
+    const uint64_t tw_start = net.now;
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).connections() == 0; }, net.now + 120'000'000'000));
+    EXPECT_GE(net.now - tw_start, 60'000'000'000u - 10'000'000'000u);
+    EXPECT_EQ(net.tcp(0).state(k.client), tcp_state::closed);
+}
+
+} // namespace
+
+TEST(tcp, handshake_negotiates_mss_and_window_scale)
+{
+    tcp_params a, b;
+    b.mss = 1000;
+    b.wscale = 0;   // offers the option with shift 0
+    tcp_pair net(a, b);
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    EXPECT_EQ(net.tcp(1).state(k.server), tcp_state::established);
+    EXPECT_EQ(net.tcp(0).peer(k.client).port, 5000);
+    EXPECT_EQ(net.tcp(1).peer(k.server).ip, net.ip(0));
+    // The client sends at most the server's MSS: 1000-byte segments.
+    size_t max_payload = 0;
+    net.tap = [&](const std::vector<uint8_t>& f, uint64_t) {
+        const size_t ihl = (f[14] & 0xF) * 4;
+        const size_t tcp_off = 14 + ihl;
+        const size_t total = (size_t(f[16]) << 8 | f[17]);
+        const size_t thl = (f[tcp_off + 12] >> 4) * 4;
+        max_payload = std::max(max_payload, total - ihl - thl);
+    };
+    stream up{&net.tcp(0), k.client, &net.tcp(1), k.server, pattern(100'000, 3)};
+    ASSERT_TRUE(net.run_until([&] { up.pump(); return up.done(); }, 2'000'000'000));
+    EXPECT_EQ(max_payload, 1000u);
+    EXPECT_TRUE(up.got == up.data);
+}
+
+TEST(tcp, bulk_both_ways_then_close_through_time_wait)
+{
+    tcp_pair net{tcp_params{}};
+    transfer_and_close(net, 1 << 20, 5'000'000'000);
+    for (unsigned i = 0; i < 2; ++i) {
+        const tcp_stats& st = net.tcp(i).stats();
+        EXPECT_EQ(st.retransmits, 0u) << i;
+        EXPECT_EQ(st.fast_retransmits, 0u) << i;
+        EXPECT_EQ(st.rto_expiries, 0u) << i;
+        EXPECT_EQ(st.out_of_order, 0u) << i;
+        EXPECT_EQ(st.bytes_in, 1u << 20) << i;
+        EXPECT_EQ(st.connections_opened, 1u) << i;
+        EXPECT_EQ(st.connections_closed, 1u) << i;
+    }
+    EXPECT_EQ(net.s[0].pool->available(), 8192u);   // every buffer came back
+    EXPECT_EQ(net.s[1].pool->available(), 8192u);
+}
+
+TEST(tcp, stream_survives_loss_duplication_and_reordering)
+{
+    tcp_pair net{tcp_params{}};
+    net.loss = 0.02;
+    net.dup = 0.01;
+    net.reorder = 0.02;
+    transfer_and_close(net, 1 << 20, 120'000'000'000);
+    uint64_t rexmit = 0, fast = 0, ooo = 0, dups = 0;
+    for (unsigned i = 0; i < 2; ++i) {
+        const tcp_stats& st = net.tcp(i).stats();
+        rexmit += st.retransmits;
+        fast += st.fast_retransmits;
+        ooo += st.out_of_order;
+        dups += st.duplicates;
+    }
+    EXPECT_GT(net.dropped, 0u);
+    EXPECT_GT(net.duplicated, 0u);
+    EXPECT_GT(net.reordered, 0u);
+    EXPECT_GT(rexmit, 0u);
+    EXPECT_GT(fast, 0u);
+    EXPECT_GT(ooo, 0u);
+    EXPECT_GT(dups, 0u);
+    EXPECT_EQ(net.s[0].pool->available(), 8192u);
+    EXPECT_EQ(net.s[1].pool->available(), 8192u);
+}
+
+TEST(tcp, connect_to_a_closed_port_is_refused)
+{
+    tcp_pair net{tcp_params{}};
+    const tcp_id c = net.tcp(0).connect(net.ip(1), 9);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).ready(c) & tcp_ready::err; }, 1'000'000'000));
+    EXPECT_EQ(net.tcp(0).ready(c) & (tcp_ready::err | tcp_ready::hup), tcp_ready::err | tcp_ready::hup);
+    EXPECT_EQ(net.tcp(0).state(c), tcp_state::closed);
+    EXPECT_EQ(net.tcp(1).stats().no_listener, 1u);
+    EXPECT_EQ(net.tcp(1).stats().resets_out, 1u);
+    EXPECT_EQ(net.tcp(0).stats().resets_in, 1u);
+    net.tcp(0).close(c);
+    EXPECT_EQ(net.tcp(0).connections(), 0u);
+}
+
+TEST(tcp, simultaneous_close_goes_through_closing_to_time_wait)
+{
+    tcp_pair net{tcp_params{}};
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    net.tcp(0).close(k.client);
+    net.tcp(1).close(k.server);
+    EXPECT_EQ(net.tcp(0).state(k.client), tcp_state::fin_wait_1);
+    EXPECT_EQ(net.tcp(1).state(k.server), tcp_state::fin_wait_1);
+    bool saw_closing = false;
+    ASSERT_TRUE(net.run_until([&] {
+        saw_closing = saw_closing || net.tcp(0).state(k.client) == tcp_state::closing;
+        return net.tcp(0).state(k.client) == tcp_state::time_wait && net.tcp(1).state(k.server) == tcp_state::time_wait;
+    }, 1'000'000'000));
+    EXPECT_TRUE(saw_closing);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).connections() == 0 && net.tcp(1).connections() == 1; },
+                              net.now + 61'000'000'000));
+}
+
+TEST(tcp, closed_window_is_probed_and_reopened)
+{
+    tcp_params small;
+    small.rcv_buf = 16 * 1024;
+    tcp_pair net(tcp_params{}, small);
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    stream up{&net.tcp(0), k.client, &net.tcp(1), k.server, pattern(200'000, 4)};
+    up.reading = false;
+    // The receiver does not read: the window closes and the sender probes it.
+    net.run_until([&] { up.pump(); return false; }, net.now + 3'000'000'000);
+    EXPECT_NEAR(static_cast<double>(net.tcp(1).readable_bytes(k.server)), 16 * 1024, 128);
+    EXPECT_EQ(net.tcp(0).stats().retransmits, 0u);
+    const uint64_t segs = net.tcp(0).stats().segments_out;
+    EXPECT_GT(segs, 12u);   // data, then probes
+    up.reading = true;
+    ASSERT_TRUE(net.run_until([&] { up.pump(); return up.done(); }, net.now + 10'000'000'000));
+    EXPECT_TRUE(up.got == up.data);
+}
+
+TEST(tcp, too_many_timeouts_abort_the_connection)
+{
+    tcp_params p;
+    p.max_retransmits = 3;
+    tcp_pair net(p, p);
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    net.loss = 1.0;   // the cable is cut
+    const uint8_t d[100] = {};
+    ASSERT_EQ(net.tcp(0).send(k.client, d, sizeof d), sizeof d);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).ready(k.client) & tcp_ready::err; }, net.now + 60'000'000'000));
+    EXPECT_EQ(net.tcp(0).stats().rto_expiries, 4u);
+    EXPECT_EQ(net.tcp(0).state(k.client), tcp_state::closed);
+}
