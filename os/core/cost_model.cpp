@@ -181,6 +181,38 @@ const prim_def prims[] = {
      "SET: slab allocation of the new item, link into the hash and LRU, unlink the old one: do_item_alloc/do_store_item (estimate)"},
     {"memcached.prepare", &cost_model::mc_prepare, 200, 2,
      "response header and UDP frame header, stats update: add_bin_header/build_udp_headers (estimate)"},
+    // Stream sockets and epoll on the Linux-like path: the bodies of the system calls (entry, exit
+    // and copies are charged apart; TCP's segment processing is the tcp layer's). Estimates from
+    // the Linux 3.8 code paths at IPC ~1.
+    {"linux.socket", &cost_model::l_socket, 3000, 16,
+     "sys_socket: sock_alloc, inet_create, sk_alloc, tcp_v4_init_sock, sock_map_fd (estimate)", proc},
+    {"linux.sock_call", &cost_model::l_sock_call, 600, 4,
+     "sockfd_lookup and the body of bind/listen/connect: inet_bind, inet_listen, inet_stream_connect (estimate)", proc},
+    {"linux.accept", &cost_model::l_accept, 2500, 12,
+     "sys_accept4: sock_alloc, inet_csk_accept taking the request from the queue, anon file and fd install (estimate)", proc},
+    {"linux.sock_close", &cost_model::l_sock_close, 1500, 8,
+     "sys_close on a socket: fput, sock_close, inet_release, tcp_close bookkeeping, eventpoll_release (estimate)", proc},
+    {"linux.tcp_recvmsg", &cost_model::l_tcp_recvmsg, 900, 6,
+     "sock_recvmsg/tcp_recvmsg: lock_sock, receive queue walk, sk_eat_skb, tcp_rcv_space_adjust, tcp_cleanup_rbuf, release_sock (estimate)", proc},
+    {"linux.tcp_sendmsg", &cost_model::l_tcp_sendmsg, 1200, 8,
+     "sock_sendmsg/tcp_sendmsg: lock_sock, sk_stream_alloc_skb, skb_add_data setup, tcp_push, release_sock (estimate)", proc},
+    {"linux.epoll_ctl", &cost_model::l_epoll_ctl, 1200, 6,
+     "sys_epoll_ctl: ep_insert (epitem from the slab, rbtree insert, ep_item_poll queueing ep_poll_callback on the socket's wait queue) or ep_modify/ep_remove (estimate)", proc},
+    {"linux.epoll_wait", &cost_model::l_epoll_wait, 500, 4,
+     "sys_epoll_wait/ep_poll: fdget, ep->lock, ep_events_available, ep_scan_ready_list's mutex and list splices (estimate)", proc},
+    {"linux.ep_poll_callback", &cost_model::l_ep_poll_callback, 150, 2,
+     "ep_poll_callback from the socket's wakeup: ep->lock, event mask test, epitem onto rdllist, waitqueue_active (estimate)"},
+    {"linux.ep_scan", &cost_model::l_ep_scan, 200, 2,
+     "ep_send_events_proc per ready epitem: ep_item_poll (sock_poll, tcp_poll), __put_user of the event, list move (estimate)", proc},
+    // Arrakis/P's emulation of the same calls in the library (no crossing, no wait queue).
+    {"arrakis.socket", &cost_model::a_socket, 300, 2, "Arrakis/P socket/bind/listen/connect: descriptor table entry, the TCP layer's PCB (estimate)"},
+    {"arrakis.accept", &cost_model::a_accept, 400, 2, "Arrakis/P accept: take the connection from the listener's queue, descriptor table entry (estimate)"},
+    {"arrakis.sock_close", &cost_model::a_sock_close, 300, 2, "Arrakis/P close: descriptor and epoll registrations dropped, the TCP layer's close (estimate)"},
+    {"arrakis.tcp_recv", &cost_model::a_tcp_recv, 300, 0, "Arrakis/P recv on TCP: descriptor lookup, receive-queue walk, window update bookkeeping (lwIP tcp_recved) (estimate)"},
+    {"arrakis.tcp_send", &cost_model::a_tcp_send, 300, 0, "Arrakis/P send on TCP: descriptor lookup, send-buffer space, segment queueing (lwIP tcp_write) (estimate)"},
+    {"arrakis.epoll_ctl", &cost_model::a_epoll_ctl, 150, 0, "Arrakis/P epoll_ctl: interest-list entry (estimate)"},
+    {"arrakis.epoll_wait", &cost_model::a_epoll_wait, 60, 0, "Arrakis/P epoll_wait: the call and the ready-list check (estimate)"},
+    {"arrakis.epoll_scan", &cost_model::a_epoll_scan, 40, 0, "Arrakis/P epoll_wait per queued descriptor: its readiness from the TCP layer, the event out (estimate)"},
 };
 
 } // namespace

@@ -77,6 +77,11 @@ struct cost_model {
     primitive l_tcp_rx, l_tcp_tx, l_tcp_ack, l_tcp_timer, a_tcp_rx, a_tcp_tx, a_tcp_ack, a_tcp_timer;
     // memcached-like server (workloads/memcached)
     primitive mc_parse, mc_lookup, mc_store, mc_prepare;
+    // Stream sockets and epoll: the Linux-like kernel's system calls (os/linux) and Arrakis/P's
+    // emulation of the same calls (os/dataplane/posix_sockets)
+    primitive l_socket, l_sock_call, l_accept, l_sock_close, l_tcp_recvmsg, l_tcp_sendmsg, l_epoll_ctl,
+        l_epoll_wait, l_ep_poll_callback, l_ep_scan;
+    primitive a_socket, a_accept, a_sock_close, a_tcp_recv, a_tcp_send, a_epoll_ctl, a_epoll_wait, a_epoll_scan;
 
     double ns(double cycles) const { return cycles / freq_ghz; }
 

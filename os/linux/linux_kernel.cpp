@@ -46,6 +46,7 @@ linux_kernel::linux_kernel(std::vector<cpu_core*> cores, kernel::phys_alloc& mem
     m_queues.resize(m_cores.size());
     for (size_t q = 0; q < m_cores.size(); ++q)
         m_queues[q].core = m_cores[q];
+    m_timer_at.resize(m_cores.size(), sc_core::SC_ZERO_TIME);
 }
 
 cpu_core& linux_kernel::cpu() const
@@ -120,22 +121,74 @@ void linux_kernel::steer_udp_port(uint16_t port, unsigned queue)
 void linux_kernel::irq(unsigned q, unsigned vector)
 {
     cpu_core& core = *m_queues[q].core;
-    if (vector == m_params.timer_irq) {
-        core.run(category::net_stack_out, m_c.l_irq_entry);
-        ++m_stats.qdisc_watchdogs;
-        if (m_watchdog_at != sc_core::SC_ZERO_TIME && core.local_time() >= m_watchdog_at)
-            m_watchdog_at = sc_core::SC_ZERO_TIME;
-        core.run(category::net_stack_out, m_c.l_qdisc_watchdog);
-        qdisc_run(core);
-        core.run(category::net_stack_out, m_c.l_irq_exit);
-        return;
-    }
+    if (vector == m_params.timer_irq)
+        return timer_irq(core);
     ++m_stats.interrupts;
     core.run(category::net_stack_in, m_c.l_irq_entry);
     while (napi_poll(q) >= m_params.napi_budget) {
     }
     dev::dev_handle{&core, models::nic_pf_bar0}.write_reg(category::net_stack_in, reg::pf::EIMS, 1u << q);   // napi_complete
+    if (m_tcp)
+        arm_timer(core);   // the segments may have armed TCP timers (delayed ACK, retransmission)
     core.run(category::net_stack_in, m_c.l_irq_exit);
+}
+
+// The local APIC timer: the kernel's timer work that is due on this core (hrtimer_interrupt and
+// the timer softirq): the qdisc watchdog, TCP's timers, epoll_wait timeouts. It then arms the
+// timer for the earliest that remains.
+void linux_kernel::timer_irq(cpu_core& core)
+{
+    const unsigned q = queue_of(core);
+    const sc_core::sc_time now = core.local_time();
+    if (m_timer_at[q] != sc_core::SC_ZERO_TIME && m_timer_at[q] <= now)
+        m_timer_at[q] = sc_core::SC_ZERO_TIME;
+    const bool tcp_due = m_tcp && m_tcp->next_timer_ns() <= sim::time_to_ns(now);
+    const category c = m_qdisc || tcp_due ? category::net_stack_out : category::scheduler;
+    ++m_stats.timer_interrupts;
+    core.run(c, m_c.l_irq_entry);
+    if (m_qdisc) {   // qdisc_watchdog -> __netif_schedule -> net_tx_action
+        ++m_stats.qdisc_watchdogs;
+        if (m_watchdog_at != sc_core::SC_ZERO_TIME && core.local_time() >= m_watchdog_at)
+            m_watchdog_at = sc_core::SC_ZERO_TIME;
+        core.run(category::net_stack_out, m_c.l_qdisc_watchdog);
+        qdisc_run(core);
+    }
+    if (tcp_due)
+        m_tcp->run_timers(static_cast<uint64_t>(sim::time_to_ns(core.local_time())));
+    for (ep_waiter& w : m_ep_waiters)   // hrtimer_wakeup of schedule_hrtimeout_range
+        if (w.waiter != nullptr && w.core == &core && w.deadline != sc_core::SC_ZERO_TIME && w.deadline <= now) {
+            core.run(category::scheduler, m_c.l_wake_sleeping);
+            task* t = w.waiter;
+            w.waiter = nullptr;
+            core.wake(*t);
+        }
+    arm_timer(core);
+    core.run(c, m_c.l_irq_exit);
+}
+
+// Programs this core's local timer for the earliest of TCP's timers and the epoll timeouts of the
+// tasks asleep on it, unless it already fires no later.
+void linux_kernel::arm_timer(cpu_core& c)
+{
+    double earliest = -1;
+    if (m_tcp) {
+        const uint64_t t = m_tcp->next_timer_ns();
+        if (t != UINT64_MAX)
+            earliest = static_cast<double>(t);
+    }
+    for (const ep_waiter& w : m_ep_waiters)
+        if (w.waiter != nullptr && w.core == &c && w.deadline != sc_core::SC_ZERO_TIME) {
+            const double d = sim::time_to_ns(w.deadline);
+            earliest = earliest < 0 ? d : std::min(earliest, d);
+        }
+    if (earliest < 0)
+        return;
+    const sc_core::sc_time at = std::max(sim::ns_to_time(earliest), c.local_time());
+    sc_core::sc_time& armed = m_timer_at[queue_of(c)];
+    if (armed != sc_core::SC_ZERO_TIME && armed <= at && armed >= sc_core::sc_time_stamp())
+        return;
+    armed = at;
+    c.deliver_irq(m_params.timer_irq, at - sc_core::sc_time_stamp());
 }
 
 unsigned linux_kernel::napi_poll(unsigned q)
@@ -271,9 +324,12 @@ int linux_kernel::udp_socket()
 {
     cpu_core& c = cpu();
     c.run(category::syscall, m_c.l_syscall_entry);
-    m_socks.push_back(std::make_unique<udp_sock>());
+    const int fd = m_files.reserve();   // one descriptor table for every kind of socket
+    if (m_socks.size() <= static_cast<size_t>(fd))
+        m_socks.resize(static_cast<size_t>(fd) + 1);
+    m_socks[fd] = std::make_unique<udp_sock>();
     c.run(category::kernel_return, m_c.l_syscall_exit);
-    return static_cast<int>(m_socks.size() - 1);
+    return fd;
 }
 
 int linux_kernel::bind(int fd, uint16_t port)
@@ -357,6 +413,185 @@ long linux_kernel::sendto(int fd, const uint8_t* buf, size_t len, const net::soc
     const bool ok = m_stack->udp_output(p, s->port, to.ip, to.port);
     c.run(category::kernel_return, m_c.l_syscall_exit);
     return ok ? static_cast<long>(len) : -1;
+}
+
+// ---- Stream sockets and epoll ----------------------------------------------------------------
+
+void linux_kernel::enable_tcp(const net::tcp_params& params, uint64_t seed)
+{
+    net::tcp_costs tc;
+    tc.rx_segment = &m_c.l_tcp_rx;
+    tc.tx_segment = &m_c.l_tcp_tx;
+    tc.ack = &m_c.l_tcp_ack;
+    tc.timer = &m_c.l_tcp_timer;
+    m_tcp = std::make_unique<net::tcp_layer>(*m_stack, params, tc, seed);
+    m_files.attach(*m_tcp);
+    m_files.set_callback([this](int epfd, bool queued) { ep_callback(epfd, queued); });
+}
+
+cpu_core& linux_kernel::syscall_enter()
+{
+    cpu_core& c = cpu();
+    ++m_stats.syscalls;
+    c.run(category::syscall, m_c.l_syscall_entry);
+    return c;
+}
+
+template <typename T>
+T linux_kernel::syscall_return(cpu_core& c, T result)
+{
+    if (m_tcp)
+        arm_timer(c);   // the call may have armed TCP timers (retransmission, delayed ACK)
+    c.run(category::kernel_return, m_c.l_syscall_exit);
+    return result;
+}
+
+// ep_poll_callback on the socket's wait queue (softirq or process context): the socket is queued
+// on the ready list (stream_files did that); a task asleep in epoll_wait on the instance is woken.
+void linux_kernel::ep_callback(int epfd, bool)
+{
+    cpu_core& c = cpu();
+    c.run(category::net_stack_in, m_c.l_ep_poll_callback);
+    if (epfd < 0 || static_cast<size_t>(epfd) >= m_ep_waiters.size() || m_ep_waiters[epfd].waiter == nullptr)
+        return;
+    ep_waiter& w = m_ep_waiters[epfd];
+    c.run(category::scheduler, m_c.l_wake_sleeping);
+    ++m_stats.epoll_wakeups;
+    task* t = w.waiter;
+    w.waiter = nullptr;
+    w.core->wake(*t);
+}
+
+int linux_kernel::tcp_socket()
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_socket);
+    return syscall_return(c, m_files.socket());
+}
+
+int linux_kernel::tcp_bind(int fd, uint16_t port)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_sock_call);
+    return syscall_return(c, m_files.bind(fd, port));
+}
+
+int linux_kernel::listen(int fd, int backlog)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_sock_call);
+    return syscall_return(c, m_files.listen(fd, backlog));
+}
+
+int linux_kernel::accept(int fd, net::sock_addr* peer)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_accept);
+    return syscall_return(c, m_files.accept(fd, peer));
+}
+
+int linux_kernel::connect(int fd, const net::sock_addr& to)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_sock_call);
+    return syscall_return(c, m_files.connect(fd, to));
+}
+
+// read(2)/recv(2) on a TCP socket: the data is the request's whose segment brought it; the copy
+// out of the socket's buffers (DMA'd by the NIC, in the LLC with DCA) crosses into user space.
+long linux_kernel::recv(int fd, uint8_t* buf, size_t len)
+{
+    cpu_core& c = syscall_enter();
+    const long n = m_files.recv(fd, buf, len);
+    if (n > 0)
+        c.set_request(m_files.last_request(fd));
+    c.run(category::net_stack_in, m_c.l_tcp_recvmsg);
+    if (n > 0) {
+        c.run(category::copy_out, m_c.l_copy_user);
+        c.touch_dma_lines(category::copy_out, lines_of(static_cast<size_t>(n)), m_params.dca, true);
+        c.copy(category::copy_out, static_cast<size_t>(n));
+    }
+    return syscall_return(c, n);
+}
+
+// write(2)/send(2): tcp_sendmsg copies the user's bytes into the socket's buffers, then pushes
+// what the windows allow down the stack (TCP output, IP, the device) in the same call.
+long linux_kernel::send(int fd, const uint8_t* buf, size_t len)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::net_stack_out, m_c.l_tcp_sendmsg);
+    if (len > 0 && (m_files.poll(fd) & net::ep::out)) {
+        c.run(category::copy_in, m_c.l_copy_user);
+        c.copy(category::copy_in, len);
+    }
+    return syscall_return(c, m_files.send(fd, buf, len));
+}
+
+int linux_kernel::close(int fd)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_sock_close);
+    if (fd >= 0 && static_cast<size_t>(fd) < m_ep_waiters.size())
+        m_ep_waiters[fd] = ep_waiter{};
+    if (sock(fd) != nullptr) {   // a datagram socket
+        if (m_socks[fd]->port != 0)
+            m_stack->unbind_udp(m_socks[fd]->port);
+        for (auto& [p, meta] : m_socks[fd]->rxq)
+            m_pool->free(p);
+        m_socks[fd].reset();
+    }
+    return syscall_return(c, m_files.close(fd));
+}
+
+int linux_kernel::epoll_create()
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_sock_call);
+    const int epfd = m_files.epoll_create();
+    if (m_ep_waiters.size() <= static_cast<size_t>(epfd))
+        m_ep_waiters.resize(static_cast<size_t>(epfd) + 1);
+    m_ep_waiters[epfd] = ep_waiter{};
+    return syscall_return(c, epfd);
+}
+
+int linux_kernel::epoll_ctl(int epfd, net::epoll_op op, int fd, uint32_t events, uint64_t data)
+{
+    cpu_core& c = syscall_enter();
+    c.run(category::syscall, m_c.l_epoll_ctl);
+    return syscall_return(c, m_files.epoll_ctl(epfd, op, fd, events, data));
+}
+
+// ep_poll: report what the ready list holds; with nothing, the task sleeps on the instance's wait
+// queue until ep_poll_callback wakes it or the timeout's hrtimer does.
+int linux_kernel::epoll_wait(int epfd, net::epoll_event* events, int max, int64_t timeout_ns)
+{
+    cpu_core& c = syscall_enter();
+    if (m_files.epoll(epfd) == nullptr || max <= 0)
+        return syscall_return(c, m_files.is_stream(epfd) || max <= 0 ? -EINVAL : -EBADF);
+    c.run(category::scheduler, m_c.l_epoll_wait);
+    const sc_core::sc_time deadline =
+        timeout_ns > 0 ? c.local_time() + sim::ns_to_time(static_cast<double>(timeout_ns)) : sc_core::SC_ZERO_TIME;
+    for (;;) {
+        unsigned polled = 0;
+        const int n = m_files.harvest(epfd, events, max, polled);   // -EBADF if closed meanwhile
+        for (unsigned i = 0; i < polled; ++i)
+            c.run(category::scheduler, m_c.l_ep_scan);
+        if (n != 0 || timeout_ns == 0)
+            return syscall_return(c, n);
+        if (deadline != sc_core::SC_ZERO_TIME && c.local_time() >= deadline)
+            return syscall_return(c, 0);
+        // On the wait queue before looking again: a callback from now on wakes this task.
+        ep_waiter& w = m_ep_waiters[epfd];
+        w = ep_waiter{c.current(), &c, deadline};
+        if (m_files.epoll(epfd)->has_queued()) {
+            w = ep_waiter{};
+            continue;
+        }
+        if (deadline != sc_core::SC_ZERO_TIME)
+            arm_timer(c);
+        c.block();
+        m_ep_waiters[epfd] = ep_waiter{};
+    }
 }
 
 } // namespace iovsim::os::linux_path

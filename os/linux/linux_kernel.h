@@ -12,6 +12,12 @@
 // core that runs it. An HTB-like queueing discipline can be put on the device (add_rate_limit):
 // then every transmitted packet goes through it, under its one root lock, and a class over its
 // rate waits for the qdisc watchdog (a timer interrupt on the core that armed it).
+//
+// TCP (enable_tcp): the kernel's tcp_layer, one per host and shared by the cores, behind stream
+// sockets and epoll as system calls (stream_api). The NAPI softirq hands segments to it; a socket's
+// readiness runs ep_poll_callback on each epoll instance watching it, which queues the socket on
+// the ready list and wakes the task asleep in epoll_wait. The kernel's timers (TCP's, epoll_wait's
+// timeout, the qdisc watchdog) share the core's local APIC timer vector and its one handler.
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -24,6 +30,9 @@
 #include "os/net/buffer_pool.h"
 #include "os/net/socket_api.h"
 #include "os/net/stack.h"
+#include "os/net/stream_api.h"
+#include "os/net/stream_files.h"
+#include "os/net/tcp.h"
 
 namespace iovsim::os::linux_path {
 
@@ -36,16 +45,17 @@ struct linux_params {
     double itr_us = 0;            // interrupt throttling interval (EITR)
     bool dca = true;              // the driver enables DCA: DMA'd lines land in the LLC
     unsigned irq = 0x40;          // host interrupt number of queue 0's vector (queue q: irq + q)
-    unsigned timer_irq = 0xEF;    // the local APIC timer's vector (qdisc watchdog)
+    unsigned timer_irq = 0xEF;    // the local APIC timer's vector (qdisc watchdog, TCP timers, epoll timeouts)
 };
 
 struct linux_stats {
     uint64_t interrupts = 0, napi_polls = 0, rx_packets = 0, rx_errors = 0, rx_no_buffer = 0,
              tx_packets = 0, tx_ring_full = 0, sock_drops = 0;
     uint64_t qdisc_drops = 0, qdisc_watchdogs = 0;
+    uint64_t syscalls = 0, timer_interrupts = 0, epoll_wakeups = 0;
 };
 
-class linux_kernel : public net::socket_api {
+class linux_kernel : public net::socket_api, public net::stream_api {
 public:
     linux_kernel(cpu_core& core, kernel::phys_alloc& mem, wire::mac_addr mac, wire::ipv4_addr ip,
                  const linux_params& params);
@@ -63,6 +73,9 @@ public:
     // bucket. Returns the class.
     unsigned add_rate_limit(uint16_t sport, double rate_bps, uint64_t burst_bytes);
     const htb_class_stats* qdisc_class_stats(unsigned cls) const;
+    // The kernel's TCP (registers protocol 6 with the stack). `seed` chooses initial sequence numbers.
+    void enable_tcp(const net::tcp_params& params, uint64_t seed);
+    net::tcp_layer* tcp() { return m_tcp.get(); }
 
     net::net_stack& stack() { return *m_stack; }
     const linux_stats& stats() const { return m_stats; }
@@ -74,10 +87,29 @@ public:
     long recvfrom(int fd, uint8_t* buf, size_t len, net::sock_addr& from) override;
     long sendto(int fd, const uint8_t* buf, size_t len, const net::sock_addr& to) override;
 
+    // stream_api: system calls (sockets are non-blocking; epoll_wait blocks the task)
+    int tcp_socket() override;
+    int tcp_bind(int fd, uint16_t port) override;
+    int listen(int fd, int backlog) override;
+    int accept(int fd, net::sock_addr* peer) override;
+    int connect(int fd, const net::sock_addr& to) override;
+    long recv(int fd, uint8_t* buf, size_t len) override;
+    long send(int fd, const uint8_t* buf, size_t len) override;
+    int close(int fd) override;
+    int epoll_create() override;
+    int epoll_ctl(int epfd, net::epoll_op op, int fd, uint32_t events, uint64_t data) override;
+    int epoll_wait(int epfd, net::epoll_event* events, int max, int64_t timeout_ns) override;
+
 private:
     struct udp_sock : net::udp_socket_state {
         task* waiter = nullptr;        // the task asleep in recvfrom
         cpu_core* waiter_core = nullptr;
+    };
+    // The task asleep in epoll_wait on an instance (ep->wq), and its timeout (SC_ZERO_TIME: none).
+    struct ep_waiter {
+        task* waiter = nullptr;
+        cpu_core* core = nullptr;
+        sc_core::sc_time deadline;
     };
     struct queue_pair {
         cpu_core* core = nullptr;
@@ -96,6 +128,11 @@ private:
     void driver_xmit(cpu_core& c, unsigned txq, net::pkt& frame);
     void qdisc_run(cpu_core& c);
     void arm_watchdog(cpu_core& c);
+    void timer_irq(cpu_core& c);
+    void arm_timer(cpu_core& c);
+    cpu_core& syscall_enter();
+    template <typename T> T syscall_return(cpu_core& c, T result);
+    void ep_callback(int epfd, bool queued);
     unsigned classify(const net::pkt& frame) const;
     void deliver(udp_sock& s, net::pkt& p, const net::udp_meta& meta);
     udp_sock* sock(int fd);
@@ -115,6 +152,11 @@ private:
     std::vector<std::pair<uint16_t, unsigned>> m_class_of_sport;
     const cpu_core* m_qdisc_lock_owner = nullptr;
     sc_core::sc_time m_watchdog_at;        // armed watchdog (SC_ZERO_TIME: none)
+    // TCP and its sockets; the kernel's own timer armed per core (TCP, epoll timeouts)
+    std::unique_ptr<net::tcp_layer> m_tcp;
+    net::stream_files m_files;
+    std::vector<ep_waiter> m_ep_waiters;   // by epoll descriptor
+    std::vector<sc_core::sc_time> m_timer_at;   // per queue's core (SC_ZERO_TIME: none)
     primitive m_none{};
     linux_stats m_stats;
 };

@@ -1,0 +1,389 @@
+// Stream sockets and level-triggered epoll (stream_api) on both server paths, end to end against a
+// client host running a native TCP on its dataplane: accept, a partial read reported again by
+// epoll, EAGAIN on a drained socket, end of stream on the peer's FIN, ECONNRESET on its RST, and a
+// request/response echo over several connections at once whose bytes the client checks. The
+// Linux-like path takes interrupts and system calls; Arrakis/P takes neither.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "os/kernel/pf_setup.h"
+#include "sim/experiment.h"
+#include "sim/fast_time.h"
+#include "sim/testbed.h"
+
+using namespace iovsim;
+using namespace sc_core;
+using os::net::ep::err;
+using os::net::ep::hup;
+using os::net::ep::in;
+using os::net::ep::rdhup;
+namespace net = os::net;
+
+namespace {
+
+constexpr uint16_t port = 6379;
+constexpr unsigned echo_connections = 4;
+constexpr unsigned echo_rounds = 5;
+
+cfg::config bench_config()
+{
+    return sim::load_run_config(sim::source_dir() + "/configs/experiments/udp_echo_breakdown.yaml",
+                                {"experiment.pcap=false"}, std::nullopt);
+}
+
+wire::mac_addr mac_of(const cfg::config& c, const std::string& k) { return *wire::mac_addr::parse(c.get_string(k)); }
+wire::ipv4_addr ip_of(const cfg::config& c, const std::string& k) { return *wire::ipv4_addr::parse(c.get_string(k)); }
+
+// Request i of connection k: its size crosses one MSS for some, so segmentation is exercised.
+std::vector<uint8_t> message(unsigned k, unsigned i)
+{
+    const size_t len = 20 + (k * 997 + i * 613) % 2400;
+    std::vector<uint8_t> m(len);
+    for (size_t b = 0; b < len; ++b)
+        m[b] = static_cast<uint8_t>(k * 31 + i * 7 + b);
+    return m;
+}
+
+// What the server saw, for the checks after the run.
+struct server_log {
+    std::vector<std::string> failures;
+    bool accepted_again_eagain = false, rereported = false, drained_eagain = false, drained_not_reported = false;
+    bool eof = false, reset = false, reset_reported = false;
+    unsigned echo_closed = 0;
+    uint64_t echoed_bytes = 0;
+    bool done = false;
+    void expect(bool ok, const std::string& what)
+    {
+        if (!ok)
+            failures.push_back(what);
+    }
+};
+
+struct client_log {
+    std::vector<std::string> failures;
+    unsigned echoes_checked = 0;
+    bool done = false;
+    void expect(bool ok, const std::string& what)
+    {
+        if (!ok)
+            failures.push_back(what);
+    }
+};
+
+// The server: a single-threaded event loop on stream_api, as Redis runs one.
+void server_script(net::stream_api& api, server_log& log)
+{
+    net::epoll_event ev[16];
+    const int lfd = api.tcp_socket();
+    log.expect(lfd >= 0, "socket");
+    log.expect(api.tcp_bind(lfd, port) == 0, "bind");
+    log.expect(api.listen(lfd, 64) == 0, "listen");
+    const int epfd = api.epoll_create();
+    log.expect(api.epoll_ctl(epfd, net::epoll_op::add, lfd, in, 1000) == 0, "epoll_ctl add listener");
+    log.expect(api.epoll_ctl(epfd, net::epoll_op::add, lfd, in, 1000) == -EEXIST, "add twice: EEXIST");
+
+    auto wait_for = [&](uint64_t data, uint32_t bits) -> uint32_t {
+        for (int tries = 0; tries < 50; ++tries) {
+            const int n = api.epoll_wait(epfd, ev, 16, 50'000'000);
+            for (int i = 0; i < n; ++i)
+                if (ev[i].data == data && (ev[i].events & bits))
+                    return ev[i].events;
+        }
+        return 0;
+    };
+    auto accept_one = [&]() -> int {
+        if (!wait_for(1000, in))
+            return -1;
+        net::sock_addr peer;
+        return api.accept(lfd, &peer);
+    };
+
+    // 1. One connection: partial reads, level-triggered re-report, EAGAIN, then the peer's FIN.
+    const int c1 = accept_one();
+    log.expect(c1 >= 0, "accept");
+    log.accepted_again_eagain = api.accept(lfd, nullptr) == -EAGAIN;
+    api.epoll_ctl(epfd, net::epoll_op::add, c1, in | rdhup, 1);
+    log.expect(wait_for(1, in) != 0, "first request reported");
+    uint8_t buf[4096];
+    const std::vector<uint8_t> want = message(9, 9);
+    long got = api.recv(c1, buf, 10);
+    log.expect(got == 10 && std::equal(buf, buf + 10, want.begin()), "partial read of 10 bytes");
+    int n = api.epoll_wait(epfd, ev, 16, 0);
+    log.rereported = n == 1 && ev[0].data == 1 && (ev[0].events & in);
+    size_t have = 10;
+    while (have < want.size()) {
+        got = api.recv(c1, buf + have, sizeof buf - have);
+        if (got <= 0) {
+            if (!wait_for(1, in))
+                break;
+            continue;
+        }
+        have += static_cast<size_t>(got);
+    }
+    log.expect(have == want.size() && std::equal(want.begin(), want.end(), buf), "whole first request");
+    log.drained_eagain = api.recv(c1, buf, sizeof buf) == -EAGAIN;
+    n = api.epoll_wait(epfd, ev, 16, 0);
+    log.drained_not_reported = n == 0;
+    log.expect(api.send(c1, buf, have) == static_cast<long>(have), "echo of the first request");
+    const uint32_t fin = wait_for(1, in | rdhup);
+    log.expect((fin & rdhup) != 0, "peer's FIN reported as EPOLLRDHUP");
+    log.eof = api.recv(c1, buf, sizeof buf) == 0;
+    log.expect(api.close(c1) == 0, "close");
+    log.expect(api.recv(c1, buf, sizeof buf) == -EBADF, "closed descriptor: EBADF");
+
+    // 2. A connection the peer resets.
+    const int c2 = accept_one();
+    log.expect(c2 >= 0, "accept the second");
+    api.epoll_ctl(epfd, net::epoll_op::add, c2, in, 2);
+    const uint32_t rst = wait_for(2, err | hup);
+    log.reset_reported = (rst & err) != 0;
+    log.reset = api.recv(c2, buf, sizeof buf) == -ECONNRESET;
+    api.close(c2);
+
+    // 3. Echo over several connections at once until each peer closes.
+    std::map<uint64_t, int> fds;
+    while (log.echo_closed < echo_connections) {
+        n = api.epoll_wait(epfd, ev, 16, 100'000'000);
+        log.expect(n > 0, "echo phase: events before the timeout");
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; ++i) {
+            if (ev[i].data == 1000) {
+                for (int c; (c = api.accept(lfd, nullptr)) >= 0;) {
+                    fds[static_cast<uint64_t>(c) + 100] = c;
+                    api.epoll_ctl(epfd, net::epoll_op::add, c, in, static_cast<uint64_t>(c) + 100);
+                }
+                continue;
+            }
+            const int c = fds.at(ev[i].data);
+            // Read what is there now; level-triggered: what is left is reported again.
+            const long r = api.recv(c, buf, 1000);
+            if (r > 0) {
+                log.expect(api.send(c, buf, static_cast<size_t>(r)) == r, "echo send");
+                log.echoed_bytes += static_cast<uint64_t>(r);
+            } else if (r == 0) {
+                api.close(c);
+                ++log.echo_closed;
+            } else {
+                log.expect(r == -EAGAIN, "echo recv error " + std::to_string(r));
+            }
+        }
+    }
+    log.done = true;
+}
+
+// The client's waits: poll its dataplane until `ready` or the deadline.
+bool client_wait(os::dataplane::dataplane& dp, const std::function<bool()>& ready, double timeout_us = 20'000)
+{
+    const sc_time deadline = dp.core().local_time() + sc_time(timeout_us, SC_US);
+    for (;;) {
+        dp.poll();
+        if (ready())
+            return true;
+        if (dp.core().local_time() >= deadline)
+            return false;
+        dp.wait_rx_until(deadline);
+    }
+}
+
+void client_script(os::dataplane::dataplane& dp, net::tcp_layer& tcp, wire::ipv4_addr server, client_log& log)
+{
+    auto established = [&](net::tcp_id c) { return [&tcp, c] { return tcp.state(c) == net::tcp_state::established; }; };
+    auto send_all = [&](net::tcp_id c, const std::vector<uint8_t>& m) {
+        size_t sent = 0;
+        while (sent < m.size()) {
+            sent += tcp.send(c, m.data() + sent, m.size() - sent);
+            if (sent < m.size() && !client_wait(dp, [&] { return (tcp.ready(c) & net::tcp_ready::out) != 0; }))
+                return false;
+        }
+        return true;
+    };
+    auto recv_exactly = [&](net::tcp_id c, size_t len) {
+        std::vector<uint8_t> got;
+        uint8_t buf[2048];
+        client_wait(dp, [&] {
+            for (size_t r; got.size() < len && (r = tcp.recv(c, buf, std::min(sizeof buf, len - got.size()))) > 0;)
+                got.insert(got.end(), buf, buf + r);
+            return got.size() >= len;
+        });
+        return got;
+    };
+
+    // 1.
+    const net::tcp_id c1 = tcp.connect(server, port);
+    log.expect(client_wait(dp, established(c1)), "connect 1");
+    const std::vector<uint8_t> first = message(9, 9);
+    log.expect(send_all(c1, first), "send the first request");
+    log.expect(recv_exactly(c1, first.size()) == first, "echo of the first request");
+    tcp.close(c1);
+
+    // 2.
+    const net::tcp_id c2 = tcp.connect(server, port);
+    log.expect(client_wait(dp, established(c2)), "connect 2");
+    client_wait(dp, [] { return false; }, 50);   // let the server accept it
+    tcp.abort(c2);
+
+    // 3. Each connection does its rounds one request at a time, all connections at once.
+    std::vector<net::tcp_id> cs;
+    for (unsigned k = 0; k < echo_connections; ++k)
+        cs.push_back(tcp.connect(server, port));
+    log.expect(client_wait(dp, [&] {
+        for (const net::tcp_id c : cs)
+            if (tcp.state(c) != net::tcp_state::established)
+                return false;
+        return true;
+    }), "connect the echo connections");
+    std::vector<unsigned> round(echo_connections, 0);
+    std::vector<std::vector<uint8_t>> got(echo_connections);
+    for (unsigned k = 0; k < echo_connections; ++k)
+        log.expect(send_all(cs[k], message(k, 0)), "send");
+    const bool finished = client_wait(dp, [&] {
+        bool all = true;
+        for (unsigned k = 0; k < echo_connections; ++k) {
+            if (round[k] == echo_rounds)
+                continue;
+            const std::vector<uint8_t> want = message(k, round[k]);
+            uint8_t buf[2048];
+            for (size_t r; got[k].size() < want.size() &&
+                           (r = tcp.recv(cs[k], buf, std::min(sizeof buf, want.size() - got[k].size()))) > 0;)
+                got[k].insert(got[k].end(), buf, buf + r);
+            if (got[k].size() < want.size())
+                continue;
+            log.expect(got[k] == want, "echo bytes of connection " + std::to_string(k));
+            ++log.echoes_checked;
+            got[k].clear();
+            if (++round[k] < echo_rounds)
+                log.expect(send_all(cs[k], message(k, round[k])), "send");
+        }
+        for (unsigned k = 0; k < echo_connections; ++k)
+            all = all && round[k] == echo_rounds;
+        return all;
+    }, 200'000);
+    log.expect(finished, "every echo came back");
+    for (const net::tcp_id c : cs)
+        tcp.close(c);
+    client_wait(dp, [] { return false; }, 200);   // the FINs go out and are acknowledged
+    log.done = true;
+}
+
+// Two hosts through the switch; the server runs `path`, the client a native TCP on its dataplane.
+struct stream_bench {
+    cfg::config c = bench_config();
+    os::cost_model costs = os::cost_model::from(c);
+    sim::host server{"server", c, costs, static_cast<uint64_t>(c.get_int("platform.server.dram_mb")) << 20,
+                     static_cast<unsigned>(c.get_int("platform.nic.num_vfs")), c.get_bool("platform.iommu.pass_through")};
+    sim::host client{"client", c, costs, static_cast<uint64_t>(c.get_int("platform.client.dram_mb")) << 20, 0, true};
+    std::unique_ptr<models::net::eth_switch> sw;
+    std::unique_ptr<models::net::eth_link> server_cable, client_cable;
+    // server software
+    std::unique_ptr<os::linux_path::linux_kernel> linux_k;
+    std::unique_ptr<os::kernel::iommu_driver> iommu_drv;
+    std::unique_ptr<os::kernel::control_plane> cp;
+    std::unique_ptr<os::dataplane::dataplane> server_dp;
+    std::unique_ptr<os::dataplane::posix_sockets> posix;
+    std::unique_ptr<os::dataplane::dataplane> client_dp;
+    server_log slog;
+    client_log clog;
+    wire::ipv4_addr server_ip;
+
+    explicit stream_bench(sim::server_path path)
+    {
+        models::net::switch_params sp;
+        sp.ports = 2;
+        sp.port_gbps = c.get_real("platform.nic.line_gbps");
+        sp.forwarding_latency = sc_time(c.get_real("platform.switch.latency_ns"), SC_NS);
+        sw = std::make_unique<models::net::eth_switch>("switch", sp);
+        const sc_time prop(c.get_real("platform.link.propagation_ns"), SC_NS);
+        server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
+        client_cable = std::make_unique<models::net::eth_link>("client_cable", prop);
+        server_cable->connect(*server.nic, sw->port(0));
+        server.nic->attach(*server_cable, 0);
+        sw->attach(0, *server_cable, 1);
+        client_cable->connect(*client.nic, sw->port(1));
+        client.nic->attach(*client_cable, 0);
+        sw->attach(1, *client_cable, 1);
+        const net::tcp_params tp = net::tcp_layer::params_of(c);
+        server_ip = ip_of(c, path == sim::server_path::linux_kernel ? "platform.server.ip" : "platform.server.vnic_ip");
+        server.core->spawn("server_main", [this, path, tp] {
+            os::cpu_core& core = *server.core;
+            if (path == sim::server_path::linux_kernel) {
+                linux_k = std::make_unique<os::linux_path::linux_kernel>(core, *server.pages, mac_of(c, "platform.server.mac"),
+                                                                         server_ip, sim::linux_params_of(c));
+                linux_k->boot();
+                linux_k->enable_tcp(tp, 11);
+                server_script(*linux_k, slog);
+                return;
+            }
+            iommu_drv = std::make_unique<os::kernel::iommu_driver>(core, *server.pages,
+                                                                   static_cast<unsigned>(c.get_int("platform.iommu.levels")));
+            cp = std::make_unique<os::kernel::control_plane>(core, *server.pages, *iommu_drv,
+                                                             os::kernel::control_plane_params::from(c));
+            cp->boot(os::category::scheduler);
+            const os::dataplane::dataplane_params dpp = sim::dataplane_params_of(c);
+            const auto grant = cp->create_vnic(os::category::scheduler, mac_of(c, "platform.server.vnic_mac"), server_ip,
+                                               sim::dataplane_region_bytes(dpp));
+            server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
+            server_dp->init();
+            server_dp->enable_tcp(tp, 11);
+            posix = std::make_unique<os::dataplane::posix_sockets>(*server_dp);
+            server_script(*posix, slog);
+        });
+        client.core->spawn("client_main", [this, tp] {
+            client_dp = sim::start_client_dataplane(client, mac_of(c, "platform.client.mac"), ip_of(c, "platform.client.ip"));
+            net::tcp_layer& tcp = client_dp->enable_tcp(tp, 22);
+            client_script(*client_dp, tcp, server_ip, clog);
+            sc_stop();
+        });
+    }
+
+    void run_and_check()
+    {
+        sc_report_handler::set_actions("/OSCI/SystemC", SC_INFO, SC_DO_NOTHING);
+        sc_start(sc_time(2, SC_SEC));
+        EXPECT_TRUE(clog.done);
+        EXPECT_TRUE(slog.done);
+        for (const std::string& f : clog.failures)
+            ADD_FAILURE() << "client: " << f;
+        for (const std::string& f : slog.failures)
+            ADD_FAILURE() << "server: " << f;
+        EXPECT_TRUE(slog.accepted_again_eagain) << "a second accept finds nothing: EAGAIN";
+        EXPECT_TRUE(slog.rereported) << "level-triggered: a partly read socket is reported again";
+        EXPECT_TRUE(slog.drained_eagain) << "a drained socket: EAGAIN";
+        EXPECT_TRUE(slog.drained_not_reported) << "a drained socket leaves the ready list";
+        EXPECT_TRUE(slog.eof) << "the peer's FIN: recv returns 0";
+        EXPECT_TRUE(slog.reset_reported) << "the peer's RST: EPOLLERR";
+        EXPECT_TRUE(slog.reset) << "the peer's RST: ECONNRESET";
+        EXPECT_EQ(slog.echo_closed, echo_connections);
+        EXPECT_EQ(clog.echoes_checked, echo_connections * echo_rounds);
+        uint64_t bytes = 0;
+        for (unsigned k = 0; k < echo_connections; ++k)
+            for (unsigned i = 0; i < echo_rounds; ++i)
+                bytes += message(k, i).size();
+        EXPECT_EQ(slog.echoed_bytes, bytes);
+    }
+};
+
+} // namespace
+
+TEST(stream_sockets, linux_kernel_path)
+{
+    stream_bench b(sim::server_path::linux_kernel);
+    b.run_and_check();
+    EXPECT_GT(b.server.core->interrupts_taken(), 0u);
+    EXPECT_GT(b.linux_k->stats().syscalls, 100u);
+    EXPECT_GT(b.linux_k->stats().epoll_wakeups, 0u);
+    EXPECT_GT(b.linux_k->tcp()->stats().segments_in, 0u);
+}
+
+TEST(stream_sockets, arrakis_p_path)
+{
+    stream_bench b(sim::server_path::arrakis_p);
+    b.run_and_check();
+    EXPECT_EQ(b.server.core->interrupts_taken(), 0u) << "Arrakis/P polls its VF: no interrupt";
+    EXPECT_GT(b.server_dp->tcp()->stats().segments_in, 0u);
+    EXPECT_GT(b.server_dp->stats().rx_packets, 0u);
+}
