@@ -571,3 +571,91 @@ TEST(stream_sockets, call_times_many_connections_linux)
     load_run l(sim::server_path::linux_kernel, 16);
     EXPECT_LT(l.busy_us(row_epoll), 1.0);
 }
+
+// ---- Timers --------------------------------------------------------------------------------------
+// epoll_wait's timeout ends an idle wait on time; TCP's delayed ACK fires with nobody calling into
+// the stack (on Linux from the local APIC timer's interrupt, on Arrakis/P from the library's poll
+// bounded by the next timer); the peer's later FIN still ends the stream.
+
+namespace {
+
+struct timer_log {
+    bool timed_out = false, got_data = false, eof = false;
+    double timeout_waited_us = 0, timeout_busy_us = 0;
+};
+
+void timer_server(net::stream_api& api, os::cpu_core& core, timer_log& log)
+{
+    net::epoll_event ev[4];
+    const int lfd = api.tcp_socket();
+    api.tcp_bind(lfd, port);
+    api.listen(lfd, 4);
+    const int epfd = api.epoll_create();
+    api.epoll_ctl(epfd, net::epoll_op::add, lfd, in, 1000);
+    if (api.epoll_wait(epfd, ev, 4, 50'000'000) != 1)
+        return;
+    const int c = api.accept(lfd, nullptr);
+    api.epoll_ctl(epfd, net::epoll_op::add, c, in, 1);
+    call_times t;
+    const sc_time t0 = core.local_time();
+    const long n = timed(core, t, row_epoll, [&] { return api.epoll_wait(epfd, ev, 4, 5'000'000); });
+    log.timed_out = n == 0;
+    log.timeout_waited_us = sim::time_to_ns(core.local_time() - t0) / 1000.0;
+    log.timeout_busy_us = t.busy_ns[row_epoll] / 1000.0;
+    uint8_t buf[256];
+    const bool reported = api.epoll_wait(epfd, ev, 4, 50'000'000) == 1;
+    // The data stays unread (a read may send a window update) and unanswered while the server
+    // sleeps on an empty epoll set: only the delayed-ACK timer acknowledges it.
+    const int idle_ep = api.epoll_create();
+    api.epoll_wait(idle_ep, ev, 4, 60'000'000);
+    log.got_data = reported && api.recv(c, buf, sizeof buf) == 100;
+    if (api.epoll_wait(epfd, ev, 4, 200'000'000) == 1)
+        log.eof = api.recv(c, buf, sizeof buf) == 0;
+    api.close(c);
+}
+
+void timer_client(os::dataplane::dataplane& dp, net::tcp_layer& tcp, wire::ipv4_addr server)
+{
+    const net::tcp_id c = tcp.connect(server, port);
+    client_wait(dp, [&] { return tcp.state(c) == net::tcp_state::established; });
+    client_wait(dp, [] { return false; }, 10'000);   // past the server's 5 ms epoll timeout
+    const std::vector<uint8_t> data(100, 'd');
+    tcp.send(c, data.data(), data.size());
+    client_wait(dp, [] { return false; }, 80'000);   // past the server's 40 ms delayed ACK and its sleep
+    tcp.close(c);
+    client_wait(dp, [] { return false; }, 1'000);
+}
+
+struct timer_run {
+    timer_log log;
+    stream_bench b;
+    explicit timer_run(sim::server_path path)
+        : b(path, [this](net::stream_api& api) { timer_server(api, *b.server.core, log); }, timer_client)
+    {
+        b.run();
+        EXPECT_TRUE(log.timed_out);
+        EXPECT_GE(log.timeout_waited_us, 5000.0);
+        EXPECT_LT(log.timeout_waited_us, 5050.0);
+        EXPECT_LT(log.timeout_busy_us, 5.0) << "the wait idles, it does not run";
+        EXPECT_TRUE(log.got_data);
+        EXPECT_TRUE(log.eof);
+    }
+};
+
+} // namespace
+
+TEST(stream_sockets, timers_linux)
+{
+    timer_run r(sim::server_path::linux_kernel);
+    EXPECT_GE(r.b.linux_k->tcp()->stats().delayed_acks, 1u);
+    EXPECT_GE(r.b.linux_k->stats().timer_interrupts, 2u) << "the epoll timeout and the delayed ACK";
+    EXPECT_EQ(r.b.linux_k->tcp()->stats().retransmits, 0u);
+}
+
+TEST(stream_sockets, timers_arrakis_p)
+{
+    timer_run r(sim::server_path::arrakis_p);
+    EXPECT_GE(r.b.server_dp->tcp()->stats().delayed_acks, 1u);
+    EXPECT_EQ(r.b.server.core->interrupts_taken(), 0u);
+    EXPECT_EQ(r.b.server_dp->tcp()->stats().retransmits, 0u);
+}
