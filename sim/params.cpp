@@ -14,6 +14,7 @@
 #include "sim/kinds/vsic_overhead.h"
 #include "sim/storage_testbed.h"
 #include "sim/tenant_testbed.h"
+#include "sim/testbed.h"
 
 namespace iovsim::sim {
 
@@ -86,6 +87,7 @@ cfg::schema build()
     // ---- Software cost primitives ----
     os::cost_model::declare(s);
     os::net::tcp_layer::declare(s);
+    declare_link_impairment(s);
     // ---- Storage host ----
     storage_testbed::declare(s);
     declare_vsic_overhead(s);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include "os/kernel/pf_setup.h"
+#include "sim/experiment.h"
 #include "workloads/udp_echo/echo_server.h"
 
 using namespace sc_core;
@@ -99,6 +100,25 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     }
 }
 
+void declare_link_impairment(cfg::schema& s)
+{
+    s.add_real("platform.link.loss", 0, 0, 1, "", "probability a frame is lost on a cable (fault injection for tests; 0: off)");
+    s.add_real("platform.link.duplicate", 0, 0, 1, "", "probability a frame arrives twice (fault injection; 0: off)");
+    s.add_real("platform.link.reorder", 0, 0, 1, "", "probability a frame is held back by reorder_delay_us, behind later ones (fault injection; 0: off)");
+    s.add_real("platform.link.reorder_delay_us", 20, 0, 1e6, "us", "how long a reordered frame is held back");
+}
+
+models::net::link_impairment link_impairment_of(const cfg::config& c, const std::string& cable)
+{
+    models::net::link_impairment imp;
+    imp.loss = c.get_real("platform.link.loss");
+    imp.duplicate = c.get_real("platform.link.duplicate");
+    imp.reorder = c.get_real("platform.link.reorder");
+    imp.reorder_delay = ns(c.get_real("platform.link.reorder_delay_us") * 1000);
+    imp.seed = derive_seed(static_cast<uint64_t>(c.get_int("experiment.seed")), "link/" + cable);
+    return imp;
+}
+
 os::linux_path::linux_params linux_params_of(const cfg::config& c)
 {
     os::linux_path::linux_params lp;
@@ -173,6 +193,8 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
     m_client_cable->connect(*m_client_host->nic, m_switch->port(1));
     m_client_host->nic->attach(*m_client_cable, 0);
     m_switch->attach(1, *m_client_cable, 1);
+    m_server_cable->set_impairment(link_impairment_of(c, "server_cable"));
+    m_client_cable->set_impairment(link_impairment_of(c, "client_cable"));
     if (!setup.pcap_path.empty()) {
         m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
         m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) { capture(f, t); });

@@ -53,6 +53,11 @@ struct host {
     os::cpu_core& cpu(unsigned i) { return i == 0 ? *core : *more_cores.at(i - 1); }
 };
 
+// Faults on a cable (platform.link.loss/duplicate/reorder; off by default), drawn from the stream
+// "link/<cable>" of experiment.seed.
+void declare_link_impairment(cfg::schema& s);
+models::net::link_impairment link_impairment_of(const cfg::config& c, const std::string& cable);
+
 // The drivers' parameters as the config sets them.
 os::linux_path::linux_params linux_params_of(const cfg::config& c);
 os::dataplane::dataplane_params dataplane_params_of(const cfg::config& c);

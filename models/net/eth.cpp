@@ -33,7 +33,23 @@ void eth_link::carry(unsigned from, const frame_ptr& frame, const sc_time& sent)
         throw std::logic_error(std::string(name()) + ": link not connected");
     if (m_tap)
         m_tap(frame, sent);
-    const sc_time at = sent + m_propagation;
+    sc_time at = sent + m_propagation;
+    if (m_imp.active()) {
+        if (draw() < m_imp.loss) {
+            ++m_imp_stats.dropped;
+            return;
+        }
+        if (draw() < m_imp.reorder) {
+            ++m_imp_stats.reordered;
+            at += m_imp.reorder_delay;
+        }
+        enqueue(d, at, frame);
+        if (draw() < m_imp.duplicate) {
+            ++m_imp_stats.duplicated;
+            enqueue(d, at, frame);
+        }
+        return;
+    }
     if (d.to->takes_early_delivery()) {
         d.to->frame_arriving(frame, at);
         return;
@@ -41,6 +57,23 @@ void eth_link::carry(unsigned from, const frame_ptr& frame, const sc_time& sent)
     d.in_flight.emplace_back(at, frame);
     if (d.in_flight.size() == 1)
         d.arrive.notify(at - sc_time_stamp());
+}
+
+void eth_link::set_impairment(const link_impairment& imp)
+{
+    m_imp = imp;
+    m_rng.seed(imp.seed);
+}
+
+// In order of arrival: a frame held back goes behind those that overtake it.
+void eth_link::enqueue(direction& d, const sc_time& at, const frame_ptr& frame)
+{
+    auto pos = std::upper_bound(d.in_flight.begin(), d.in_flight.end(), at,
+                                [](const sc_time& t, const std::pair<sc_time, frame_ptr>& e) { return t < e.first; });
+    const bool first = pos == d.in_flight.begin();
+    d.in_flight.emplace(pos, at, frame);
+    if (first)
+        d.arrive.notify(at - sc_time_stamp());   // an earlier notification wins over a later one
 }
 
 void eth_link::deliver(direction& d)

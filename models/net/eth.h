@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include <systemc>
@@ -49,6 +50,21 @@ inline uint64_t wire_bytes(size_t frame_bytes)
     return preamble_sfd_bytes + padded + fcs_bytes + ifg_bytes;
 }
 
+// Faults a test puts on a cable, each frame independently: dropped, carried twice, or held back
+// (delayed past the frames behind it: reordered). Drawn from a seeded stream; off by default.
+struct link_impairment {
+    double loss = 0;         // probability a frame is lost
+    double duplicate = 0;    // probability a frame arrives twice
+    double reorder = 0;      // probability a frame is delayed by reorder_delay
+    sc_core::sc_time reorder_delay = sc_core::sc_time(20, sc_core::SC_US);
+    uint64_t seed = 0;
+    bool active() const { return loss > 0 || duplicate > 0 || reorder > 0; }
+};
+
+struct link_impairment_stats {
+    uint64_t dropped = 0, duplicated = 0, reordered = 0;
+};
+
 // A point-to-point cable. Each direction delivers frames in order after the propagation delay;
 // the transmitter (eth_tx_port) has already spent the serialization time.
 class eth_link : public sc_core::sc_module {
@@ -60,6 +76,10 @@ public:
     void carry(unsigned from, const frame_ptr& frame, const sc_core::sc_time& sent);
     // Optional tap: sees every frame with the time its transmission ended.
     void set_tap(std::function<void(const frame_ptr&, const sc_core::sc_time&)> tap) { m_tap = std::move(tap); }
+    // Faults on both directions (the tap still sees every frame as sent). With faults on, frames
+    // are handed over when they have arrived, in order of arrival, never early.
+    void set_impairment(const link_impairment& imp);
+    const link_impairment_stats& impairment_stats() const { return m_imp_stats; }
 
 private:
     struct direction {
@@ -68,10 +88,15 @@ private:
         eth_endpoint* to = nullptr;
     };
     void deliver(direction& d);
+    void enqueue(direction& d, const sc_core::sc_time& at, const frame_ptr& frame);
+    double draw() { return static_cast<double>(m_rng() >> 11) * 0x1.0p-53; }
 
     sc_core::sc_time m_propagation;
     direction m_dir[2];
     std::function<void(const frame_ptr&, const sc_core::sc_time&)> m_tap;
+    link_impairment m_imp;
+    link_impairment_stats m_imp_stats;
+    std::mt19937_64 m_rng;
 };
 
 // The transmit side of a port: serializes one frame after another at the line rate.

@@ -1,5 +1,7 @@
 #include "os/net/stack.h"
 
+#include "sim/fast_time.h"
+
 namespace iovsim::os::net {
 
 using namespace iovsim::wire;
@@ -62,6 +64,7 @@ void net_stack::arp_input(pkt& frame)
     if (waiting != m_arp_waiting.end()) {
         std::deque<pkt> q = std::move(waiting->second);
         m_arp_waiting.erase(waiting);
+        m_arp_asked.erase(a.sender_ip);
         for (pkt& p : q)
             eth_output(p, a.sender_mac, eth_type::ipv4);
     }
@@ -161,8 +164,15 @@ bool net_stack::ip_output(pkt& p, uint8_t proto, ipv4_addr dst)
         }
         ++m_stats.tx_arp_pending;
         q.push_back(p);
-        if (q.size() == 1)
+        // Ask when the first datagram queues, and again for a later one once a request has gone
+        // unanswered for arp_retry_ns (Linux retrans_time_ms): a lost request or reply is retried
+        // when the sender retransmits, not given up on.
+        const uint64_t now = static_cast<uint64_t>(sim::time_to_ns(core().local_time()));
+        auto asked = m_arp_asked.find(dst);
+        if (q.size() == 1 || asked == m_arp_asked.end() || now - asked->second >= arp_retry_ns) {
+            m_arp_asked[dst] = now;
             send_arp_request(dst);
+        }
         return true;
     }
     return eth_output(p, mac->second, eth_type::ipv4);

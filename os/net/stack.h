@@ -49,6 +49,7 @@ struct stack_stats {
 class net_stack {
 public:
     static constexpr size_t arp_queue_limit = 64;
+    static constexpr uint64_t arp_retry_ns = 1'000'000'000;   // Linux neigh retrans_time_ms: 1 s
 
     // The host's network interface: transmits a frame, taking the buffer (the driver frees it).
     using transmit_fn = std::function<void(pkt& frame)>;
@@ -114,6 +115,7 @@ private:
     alloc_fn m_alloc;
     std::unordered_map<wire::ipv4_addr, wire::mac_addr> m_arp;
     std::unordered_map<wire::ipv4_addr, std::deque<pkt>> m_arp_waiting;   // packets awaiting a reply
+    std::unordered_map<wire::ipv4_addr, uint64_t> m_arp_asked;           // when a request last went out (ns)
     std::map<uint8_t, proto_input> m_protocols;
     std::unordered_map<uint16_t, udp_input> m_udp_ports;
     uint16_t m_ip_id = 1;

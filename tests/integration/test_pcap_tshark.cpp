@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sim/experiment.h"
+#include "tests/support/test_files.h"
 
 namespace fs = std::filesystem;
 using namespace iovsim;
@@ -26,22 +27,8 @@ namespace {
 constexpr int64_t requests = 100;
 constexpr int64_t warmup = 50;
 
-bool have_tshark() { return std::system("command -v tshark >/dev/null 2>&1") == 0; }
-
-// stdout of a shell command (stderr dropped: tshark warns there when run as root).
-std::string output_of(const std::string& cmd)
-{
-    std::string out;
-    FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-    if (p == nullptr)
-        return out;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-        out.append(buf.data(), n);
-    ::pclose(p);
-    return out;
-}
+bool have_tshark() { return iovsim::testing::have_program("tshark"); }
+using iovsim::testing::output_of;
 
 std::vector<std::string> lines_of(const std::string& text)
 {

@@ -15,14 +15,7 @@ using iovsim::testing::tcp_pair;
 
 namespace {
 
-std::vector<uint8_t> pattern(size_t n, uint64_t seed)
-{
-    std::mt19937_64 g(seed);
-    std::vector<uint8_t> v(n);
-    for (auto& b : v)
-        b = static_cast<uint8_t>(g());
-    return v;
-}
+using iovsim::testing::pattern;
 
 // One direction's application: writes `data` as the send buffer takes it, and the peer reads
 // everything that arrives.

@@ -19,6 +19,16 @@
 
 namespace iovsim::testing {
 
+// n bytes from a seeded generator: a stream whose every byte a receiver can check.
+inline std::vector<uint8_t> pattern(size_t n, uint64_t seed)
+{
+    std::mt19937_64 g(seed);
+    std::vector<uint8_t> v(n);
+    for (auto& b : v)
+        b = static_cast<uint8_t>(g());
+    return v;
+}
+
 struct tcp_pair {
     struct side {
         std::unique_ptr<models::dram> mem;

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers shared by the tests that run the iovsim command line and read what it wrote.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,27 @@
 #include <unistd.h>
 
 namespace iovsim::testing {
+
+// Whether a program is on PATH (tests that need tshark skip without it).
+inline bool have_program(const std::string& name)
+{
+    return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// stdout of a shell command (stderr dropped: tshark warns there when run as root).
+inline std::string output_of(const std::string& cmd)
+{
+    std::string out;
+    FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+    if (p == nullptr)
+        return out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    ::pclose(p);
+    return out;
+}
 
 // The iovsim binary: IOVSIM_BIN from the environment, else the one this build made.
 inline std::string iovsim_binary()
