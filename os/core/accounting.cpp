@@ -5,9 +5,9 @@ namespace iovsim::os {
 request_id accounting::open(row& carry)
 {
     ++m_opened;
+    for (unsigned k = 0; k < category_count; ++k)
+        m_totals[k] += carry[k];
     if (!m_keep) {
-        for (unsigned k = 0; k < category_count; ++k)
-            m_totals[k] += carry[k];
         carry.fill(0.0);
         return m_opened;
     }
@@ -27,7 +27,7 @@ void accounting::fold(request_id id, row& carry)
     row& r = m_rows[id - 1];
     for (unsigned k = 0; k < category_count; ++k) {
         carry[k] += r[k];
-        m_totals[k] -= r[k];   // counted again when the carry joins the next request
+        m_totals[k] -= r[k];   // counted again when the carry joins the next request's row
         r[k] = 0.0;
     }
 }

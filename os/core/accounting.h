@@ -32,6 +32,7 @@ public:
     // Without keeping, requests are counted and their charges summed, but no row is stored (for
     // long benchmark runs whose memory must not grow with the number of requests).
     void set_keep_rows(bool keep) { m_keep = keep; }
+    // Every request's charges, carried work included (the sum of the rows when they are kept).
     const row& totals() const { return m_totals; }
     uint64_t opened() const { return m_opened; }
 

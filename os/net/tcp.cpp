@@ -58,7 +58,7 @@ struct tcp_layer::impl {
         uint32_t snd_wnd = 0, max_snd_wnd = 0;
         unsigned snd_wscale = 0;    // applied to windows received
         uint16_t snd_mss = tcp_default_mss;
-        std::vector<uint8_t> sbuf;  // ring: byte i is sequence sbuf_seq + i
+        std::vector<uint8_t> sbuf;  // ring: byte i is sequence sbuf_seq + i; grows up to snd_buf as used
         size_t shead = 0, slen = 0;
         tcp_seq sbuf_seq = 0;
         bool fin_queued = false, fin_sent = false;
@@ -305,6 +305,17 @@ struct tcp_layer::impl {
         c.snd_max = seq_max(c.snd_max, c.snd_nxt);
     }
 
+    // Room for `need` bytes in the ring, which starts small: a connection that sends little holds
+    // little memory (1,600 idle connections must not hold 1,600 full buffers).
+    void grow_send_buffer(conn& c, size_t need)
+    {
+        const size_t cap = std::min<size_t>(p.snd_buf, std::max<size_t>({need, 2 * c.sbuf.size(), 4096}));
+        std::vector<uint8_t> bigger(cap);
+        if (c.slen > 0)
+            copy_out(c, c.sbuf_seq, bigger.data(), static_cast<uint32_t>(c.slen));
+        c.sbuf = std::move(bigger);
+        c.shead = 0;
+    }
     // Sends what the windows allow (RFC 9293 section 3.8.6.2.1 sender side; RFC 5681 cwnd), and
     // the FIN after the last byte.
     void push(conn& c, bool force = false)
@@ -549,7 +560,6 @@ void tcp_layer::impl::listen_input(conn& l, pkt& seg, const tcp_header& h, const
     c.rip = src;
     c.rport = h.sport;
     c.lport = h.dport;
-    c.sbuf.resize(p.snd_buf);
     c.sm.on_user(tcp_user_call::passive_open);
     tcp_segment_in in;
     in.syn = true;
@@ -730,6 +740,10 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
     if (r.has(tcp_action::start_2msl) || c.sm.state() == tcp_state::time_wait) {
         disarm(c, t_rexmit);
         arm(c, t_timewait, now() + p.time_wait_ns);
+    } else if (c.sm.state() == tcp_state::fin_wait_2 && c.user_closed && c.deadline[t_timewait] == 0) {
+        // Closed by the user and waiting for a FIN that may never come: given up after as long as
+        // TIME-WAIT lasts (Linux's tcp_fin_timeout for an orphaned socket, 60 s).
+        arm(c, t_timewait, now() + p.time_wait_ns);
     }
     if (r.has(tcp_action::send_ack))
         ack_now = true;
@@ -764,7 +778,7 @@ void tcp_layer::impl::process_ack(conn& c, const tcp_header& h, uint32_t data_le
     const bool syn_or_fin = h.flags & (tcp_flag::syn | tcp_flag::fin);
     if (seq_gt(h.ack, c.snd_una) && seq_leq(h.ack, c.snd_max)) {
         const uint32_t acked = h.ack - c.snd_una;
-        if (seq_gt(h.ack, c.sbuf_seq)) {
+        if (seq_gt(h.ack, c.sbuf_seq) && c.slen > 0) {
             const uint32_t gone = std::min<uint32_t>(h.ack - c.sbuf_seq, static_cast<uint32_t>(c.slen));
             c.shead = (c.shead + gone) % c.sbuf.size();
             c.slen -= gone;
@@ -1035,7 +1049,6 @@ tcp_id tcp_layer::connect(ipv4_addr dst, uint16_t dport, uint16_t sport)
     c.rip = dst;
     c.rport = dport;
     c.lport = sport;
-    c.sbuf.resize(m.p.snd_buf);
     c.iss = m.next_random();
     c.snd_una = c.snd_nxt = c.snd_max = c.iss;
     c.sbuf_seq = c.iss + 1;
@@ -1057,7 +1070,9 @@ size_t tcp_layer::send(tcp_id id, const uint8_t* data, size_t len)
     const tcp_state s = c->sm.state();
     if (s != tcp_state::established && s != tcp_state::close_wait)
         return 0;
-    const size_t n = std::min(len, c->sbuf.size() - c->slen);
+    const size_t n = std::min<size_t>(len, m_impl->p.snd_buf - c->slen);
+    if (c->slen + n > c->sbuf.size())
+        m_impl->grow_send_buffer(*c, c->slen + n);
     size_t at = (c->shead + c->slen) % c->sbuf.size();
     for (size_t done = 0; done < n;) {
         const size_t k = std::min(n - done, c->sbuf.size() - at);
@@ -1222,8 +1237,11 @@ void tcp_layer::run_timers(uint64_t now_ns)
                 m.send_ack(*c);
             }
             break;
-        case t_timewait:
-            c->sm.on_timeout(tcp_timeout::time_wait_2msl);
+        case t_timewait:   // TIME-WAIT's end, or an orphaned FIN-WAIT-2 given up
+            if (c->sm.state() == tcp_state::time_wait)
+                c->sm.on_timeout(tcp_timeout::time_wait_2msl);
+            else
+                c->sm.on_timeout(tcp_timeout::user_timeout);
             m.delete_tcb(*c);
             break;
         default: break;

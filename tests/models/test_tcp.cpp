@@ -1,6 +1,7 @@
 // TCP between two hosts' stacks over an in-memory wire (tests/support/tcp_pair.h): handshake,
 // bulk data both ways, teardown through TIME-WAIT; the same over a wire that drops, duplicates and
 // reorders; refusal, simultaneous close, a closed window, and the abort after too many timeouts.
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -240,4 +241,61 @@ TEST(tcp, too_many_timeouts_abort_the_connection)
     ASSERT_TRUE(net.run_until([&] { return net.tcp(0).ready(k.client) & tcp_ready::err; }, net.now + 60'000'000'000));
     EXPECT_EQ(net.tcp(0).stats().rto_expiries, 4u);
     EXPECT_EQ(net.tcp(0).state(k.client), tcp_state::closed);
+}
+
+TEST(tcp, many_connections_exchange_requests_and_close)
+{
+    tcp_pair net{tcp_params{}};
+    const tcp_id listener = net.tcp(1).listen(6379, 512);
+    constexpr unsigned n = 300;
+    std::vector<tcp_id> clients, servers;
+    for (unsigned i = 0; i < n; ++i)
+        clients.push_back(net.tcp(0).connect(net.ip(1), 6379));
+    ASSERT_TRUE(net.run_until([&] {
+        for (tcp_id s; (s = net.tcp(1).accept(listener)) != 0;)
+            servers.push_back(s);
+        return servers.size() == n;
+    }, 1'000'000'000));
+    // Each client asks 100 bytes; the server answers each request with 1,000.
+    const uint8_t ask[100] = {1};
+    const std::vector<uint8_t> answer = pattern(1000, 9);
+    for (tcp_id c : clients)
+        ASSERT_EQ(net.tcp(0).send(c, ask, sizeof ask), sizeof ask);
+    std::vector<size_t> got(n, 0);
+    size_t answered = 0;
+    ASSERT_TRUE(net.run_until([&] {
+        uint8_t buf[2048];
+        for (tcp_id s : servers)
+            if (net.tcp(1).recv(s, buf, sizeof buf) == sizeof ask)
+                answered += net.tcp(1).send(s, answer.data(), answer.size()) == answer.size();
+        for (unsigned i = 0; i < n; ++i)
+            got[i] += net.tcp(0).recv(clients[i], buf, sizeof buf);
+        return std::all_of(got.begin(), got.end(), [](size_t g) { return g == 1000; });
+    }, net.now + 1'000'000'000));
+    EXPECT_EQ(answered, n);
+    for (tcp_id c : clients)
+        net.tcp(0).close(c);
+    ASSERT_TRUE(net.run_until([&] {
+        for (tcp_id s : servers)
+            if (net.tcp(1).state(s) == tcp_state::close_wait)
+                net.tcp(1).close(s);
+        return net.tcp(1).connections() == 1 && net.tcp(0).connections() == 0;
+    }, net.now + 70'000'000'000));
+    EXPECT_EQ(net.tcp(0).stats().retransmits + net.tcp(1).stats().retransmits, 0u);
+    EXPECT_EQ(net.s[0].pool->available(), 8192u);
+    EXPECT_EQ(net.s[1].pool->available(), 8192u);
+}
+
+TEST(tcp, orphaned_fin_wait_2_is_given_up)
+{
+    tcp_pair net{tcp_params{}};
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    net.tcp(0).close(k.client);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).state(k.client) == tcp_state::fin_wait_2; }, net.now + 1'000'000'000));
+    // The server never closes its side.
+    const uint64_t t0 = net.now;
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(0).connections() == 0; }, net.now + 120'000'000'000));
+    EXPECT_GE(net.now - t0, tcp_params{}.time_wait_ns);
+    EXPECT_EQ(net.tcp(1).state(k.server), tcp_state::close_wait);
 }
