@@ -192,3 +192,54 @@ TEST(net_switch, bad_fcs_dropped_and_output_buffer_overflow_counted)
 }
 
 } // namespace
+
+// Faults on a cable: each frame lost, carried twice or held back with the given probabilities from
+// the seeded stream; the counts add up, the held-back frames arrive behind later ones, and the same
+// seed gives the same faults.
+TEST(net_link, impairment_drops_duplicates_and_reorders_reproducibly)
+{
+    strict_reports();
+    constexpr unsigned n = 2000;
+    struct tagged : eth_endpoint {
+        std::vector<std::pair<unsigned, sc_time>> got;   // (frame number, arrival)
+        void frame_arrived(const frame_ptr& f) override { got.emplace_back(f->bytes[20] | f->bytes[21] << 8, sc_time_stamp()); }
+    };
+    eth_link cable("cable", ns(50)), again("again", ns(50));
+    recorder a, a2;
+    tagged b, b2;
+    cable.connect(a, b);
+    again.connect(a2, b2);
+    link_impairment imp;
+    imp.loss = 0.05;
+    imp.duplicate = 0.03;
+    imp.reorder = 0.04;
+    imp.reorder_delay = ns(500);
+    imp.seed = 42;
+    cable.set_impairment(imp);
+    again.set_impairment(imp);
+    eth_tx_port tx(10.0, &cable, 0), tx2(10.0, &again, 0);
+    run([&] {
+        for (unsigned i = 0; i < n; ++i) {
+            auto f = std::make_shared<eth_frame>(*make_frame(2, 1, 100));
+            f->bytes[20] = static_cast<uint8_t>(i);
+            f->bytes[21] = static_cast<uint8_t>(i >> 8);
+            tx.send(f);
+            tx2.send(f);
+        }
+        wait(ns(1'000'000));
+    });
+    const link_impairment_stats& st = cable.impairment_stats();
+    EXPECT_EQ(b.got.size(), n - st.dropped + st.duplicated);
+    // Near the probabilities (n = 2000: a few standard deviations).
+    EXPECT_NEAR(static_cast<double>(st.dropped), 0.05 * n, 35);
+    EXPECT_NEAR(static_cast<double>(st.duplicated), 0.03 * n * 0.95, 30);
+    EXPECT_NEAR(static_cast<double>(st.reordered), 0.04 * n * 0.95, 30);
+    unsigned behind = 0;   // arrivals with a lower number than one before them
+    for (size_t i = 1; i < b.got.size(); ++i) {
+        EXPECT_GE(b.got[i].second, b.got[i - 1].second);   // handed over in order of arrival
+        behind += b.got[i].first < b.got[i - 1].first;
+    }
+    EXPECT_GT(behind, 0u);
+    EXPECT_EQ(b.got, b2.got);   // same seed, same faults
+    EXPECT_EQ(again.impairment_stats().dropped, st.dropped);
+}

@@ -3,6 +3,7 @@
 // reorders; refusal, simultaneous close, a closed window, and the abort after too many timeouts.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -298,4 +299,45 @@ TEST(tcp, orphaned_fin_wait_2_is_given_up)
     ASSERT_TRUE(net.run_until([&] { return net.tcp(0).connections() == 0; }, net.now + 120'000'000'000));
     EXPECT_GE(net.now - t0, tcp_params{}.time_wait_ns);
     EXPECT_EQ(net.tcp(1).state(k.server), tcp_state::close_wait);
+}
+
+TEST(tcp, malformed_segments_are_dropped_and_counted)
+{
+    tcp_pair net{tcp_params{}};
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    std::vector<uint8_t> seg;
+    net.tap = [&](const std::vector<uint8_t>& f, uint64_t) {
+        if (seg.empty() && f.size() > 54 + 50)
+            seg = f;
+    };
+    const std::vector<uint8_t> data = pattern(100, 5);
+    ASSERT_EQ(net.tcp(0).send(k.client, data.data(), data.size()), data.size());
+    ASSERT_FALSE(seg.empty());
+    auto inject = [&](std::vector<uint8_t> f) {
+        os::net::pkt b;
+        ASSERT_TRUE(net.s[1].pool->alloc(b));
+        b.off = 0;
+        std::memcpy(b.data, f.data(), f.size());
+        b.len = static_cast<uint32_t>(f.size());
+        net.s[1].stack->input(b);
+    };
+    std::vector<uint8_t> bad_sum = seg;
+    bad_sum[14 + 20 + 20 + 7] ^= 0xFF;   // a payload byte: the checksum no longer matches
+    inject(bad_sum);
+    std::vector<uint8_t> bad_off = seg;
+    bad_off[14 + 20 + 12] = 0x40;         // data offset 4 words: below the minimum
+    inject(bad_off);
+    const tcp_stats& st = net.tcp(1).stats();
+    EXPECT_EQ(st.bad_segments, 2u);
+    const auto& errs = net.s[1].stack->stats().errors;
+    EXPECT_EQ(errs[static_cast<size_t>(wire::parse_error::bad_tcp_checksum)], 1u);
+    EXPECT_EQ(errs[static_cast<size_t>(wire::parse_error::bad_tcp_offset)], 1u);
+    EXPECT_EQ(net.tcp(1).readable_bytes(k.server), 0u);
+    EXPECT_EQ(net.s[1].pool->available(), 8192u);   // both buffers released
+    // The good copy still arrives.
+    stream up{&net.tcp(0), k.client, &net.tcp(1), k.server, data};
+    up.sent = data.size();
+    ASSERT_TRUE(net.run_until([&] { up.pump(); return up.done(); }, net.now + 1'000'000'000));
+    EXPECT_TRUE(up.got == data);
 }

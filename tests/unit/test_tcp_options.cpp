@@ -1,7 +1,10 @@
 // SYN options (MSS, window scale) and the receive window a receiver offers.
 #include <gtest/gtest.h>
 
+#include "os/net/tcp.h"
 #include "os/net/tcp_options.h"
+#include "sim/config.h"
+#include "sim/params.h"
 
 using namespace iovsim;
 using namespace iovsim::os::net;
@@ -95,4 +98,19 @@ TEST(tcp_window, unscaled_window_is_capped_at_65535)
     const tcp_window_choice w = choose_rcv_window(262'144, 0, 262'144, 1460, 0);
     EXPECT_EQ(w.window, 65'535u);
     EXPECT_EQ(w.field, 0xFFFF);
+}
+
+TEST(tcp_params, read_from_config_and_checked)
+{
+    cfg::config c(sim::parameters());
+    const tcp_params d = tcp_layer::params_of(c);
+    EXPECT_EQ(d.mss, 1460);
+    EXPECT_EQ(d.rto.min_rto_ns, 200'000'000u);
+    EXPECT_EQ(d.time_wait_ns, 60'000'000'000u);
+    c.apply_override("os.tcp.rto_min_ms=5000");
+    EXPECT_THROW(tcp_layer::params_of(c), cfg::config_error);   // above the initial RTO
+    cfg::config w(sim::parameters());
+    w.apply_override("os.tcp.wscale=0");
+    EXPECT_THROW(tcp_layer::params_of(w), cfg::config_error);   // 256 KiB needs a scale
+    EXPECT_THROW(w.apply_override("os.tcp.mss=20"), cfg::config_error);
 }
