@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "os/net/tcp_options.h"
 #include "tests/support/tcp_pair.h"
 
 using namespace iovsim;
@@ -340,4 +341,95 @@ TEST(tcp, malformed_segments_are_dropped_and_counted)
     up.sent = data.size();
     ASSERT_TRUE(net.run_until([&] { up.pump(); return up.done(); }, net.now + 1'000'000'000));
     EXPECT_TRUE(up.got == data);
+}
+
+namespace {
+
+// A segment from a peer that is not our TCP (hand-built, as another stack might send it), as
+// host `to` of `net` receives it from the other host's addresses.
+void inject_segment(tcp_pair& net, unsigned to, const wire::tcp_header& h, const std::vector<uint8_t>& payload)
+{
+    const unsigned from = 1 - to;
+    os::net::pkt b;
+    ASSERT_TRUE(net.s[to].pool->alloc(b));
+    b.off = 0;
+    uint8_t* f = b.data;
+    const size_t tcp_len = h.header_length() + payload.size();
+    std::memcpy(f + 34 + h.header_length(), payload.data(), payload.size());
+    ASSERT_NE(wire::build_tcp(f + 34, 2048 - 34, h, payload.size(), net.s[from].ip, net.s[to].ip), 0u);
+    wire::ipv4_header ip;
+    ip.total_length = static_cast<uint16_t>(20 + tcp_len);
+    ip.protocol = wire::ip_proto::tcp;
+    ip.src = net.s[from].ip;
+    ip.dst = net.s[to].ip;
+    ASSERT_NE(wire::build_ipv4(f + 14, 2048 - 14, ip), 0u);
+    wire::eth_header e;
+    e.dst = net.s[to].mac;
+    e.src = net.s[from].mac;
+    wire::build_eth(f, 2048, e);
+    b.len = static_cast<uint32_t>(34 + tcp_len);
+    net.s[to].stack->input(b);
+}
+
+struct seen_segment {
+    wire::tcp_header h;
+    size_t payload = 0;
+};
+
+} // namespace
+
+// RFC 7323 section 2.2: scaling only when both SYNs carry the option; RFC 9293 section 3.7.1: a
+// peer that sends no MSS gets 536-byte segments.
+TEST(tcp, peer_without_options_gets_no_scaling_and_the_default_mss)
+{
+    tcp_pair net{tcp_params{}};
+    const tcp_id listener = net.tcp(1).listen(80, 4);
+    std::vector<seen_segment> out;   // what host 1 sends
+    net.tap = [&](const std::vector<uint8_t>& f, uint64_t) {
+        if (f.size() < 54 || f[29] != 2)   // from 10.0.0.2 only
+            return;
+        const size_t total = (size_t(f[16]) << 8) | f[17];
+        auto t = wire::parse_tcp(f.data() + 34, total - 20, net.s[1].ip, net.s[0].ip);
+        ASSERT_TRUE(t.ok());
+        out.push_back({t.header(), t.payload_length()});
+    };
+    wire::tcp_header syn;
+    syn.sport = 1234;
+    syn.dport = 80;
+    syn.seq = 1000;
+    syn.flags = wire::tcp_flag::syn;
+    syn.window = 8192;
+    inject_segment(net, 1, syn, {});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].h.flags, wire::tcp_flag::syn | wire::tcp_flag::ack);
+    const tcp_syn_options o = parse_syn_options(out[0].h);
+    EXPECT_EQ(o.mss, 1460);
+    EXPECT_EQ(o.wscale, -1);   // not offered back
+    EXPECT_EQ(out[0].h.window, 65535);
+    const uint32_t iss = out[0].h.seq;
+
+    wire::tcp_header ack;
+    ack.sport = 1234;
+    ack.dport = 80;
+    ack.seq = 1001;
+    ack.ack = iss + 1;
+    ack.flags = wire::tcp_flag::ack;
+    ack.window = 8192;
+    inject_segment(net, 1, ack, pattern(1000, 6));
+    const tcp_id c = net.tcp(1).accept(listener);
+    ASSERT_NE(c, 0u);
+    EXPECT_EQ(net.tcp(1).readable_bytes(c), 1000u);
+    // The server's answer: segments of at most 536 bytes, windows in plain bytes.
+    const std::vector<uint8_t> answer = pattern(2000, 7);
+    ASSERT_EQ(net.tcp(1).send(c, answer.data(), answer.size()), answer.size());
+    size_t data_segments = 0, bytes = 0;
+    for (size_t i = 1; i < out.size(); ++i) {
+        EXPECT_LE(out[i].payload, 536u);
+        EXPECT_EQ(out[i].h.ack, 2001u);
+        EXPECT_EQ(out[i].h.window, 65535 - 1000);   // unscaled: 64535 bytes, not 64535 << 7
+        data_segments += out[i].payload > 0;
+        bytes += out[i].payload;
+    }
+    EXPECT_EQ(bytes, 2000u);
+    EXPECT_EQ(data_segments, 4u);
 }
