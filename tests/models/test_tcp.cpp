@@ -433,3 +433,43 @@ TEST(tcp, peer_without_options_gets_no_scaling_and_the_default_mss)
     EXPECT_EQ(bytes, 2000u);
     EXPECT_EQ(data_segments, 4u);
 }
+
+// RFC 1122 section 4.2.3.2: every second full-sized segment is acknowledged at once; a lone
+// segment waits for the delayed-ACK timer (40 ms) unless data going back carries the ACK.
+TEST(tcp, acks_every_second_segment_else_after_the_delay)
+{
+    tcp_pair net{tcp_params{}};
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    const uint64_t acks_before = net.tcp(1).stats().segments_out;
+    stream up{&net.tcp(0), k.client, &net.tcp(1), k.server, pattern(100 * 1460, 8)};
+    ASSERT_TRUE(net.run_until([&] { up.pump(); return up.done() && net.tcp(0).stats().segments_out > 0 && net.wire.empty(); },
+                              net.now + 1'000'000'000));
+    // 100 full segments: 50 ACKs (and maybe a window update from the reads).
+    const uint64_t acks = net.tcp(1).stats().segments_out - acks_before;
+    EXPECT_GE(acks, 50u);
+    EXPECT_LE(acks, 55u);
+    net.run_until([&] { return false; }, net.now + 100'000'000);   // any ACK still delayed goes
+    const uint64_t delayed = net.tcp(1).stats().delayed_acks;
+    EXPECT_LE(delayed, 1u);
+
+    // One small segment: no ACK until 40 ms later.
+    const uint8_t one[10] = {};
+    ASSERT_EQ(net.tcp(0).send(k.client, one, sizeof one), sizeof one);
+    const uint64_t sent_at = net.now;
+    const uint64_t out_before = net.tcp(1).stats().segments_out;
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(1).stats().segments_out > out_before; }, net.now + 1'000'000'000));
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, delayed + 1);
+    EXPECT_GE(net.now - sent_at, tcp_params{}.delayed_ack_ns);
+    EXPECT_LT(net.now - sent_at, tcp_params{}.delayed_ack_ns + 100'000);
+
+    // A small segment answered at once: the answer carries the ACK, no timer.
+    uint8_t buf[64];
+    ASSERT_EQ(net.tcp(1).recv(k.server, buf, sizeof buf), sizeof one);
+    ASSERT_EQ(net.tcp(0).send(k.client, one, sizeof one), sizeof one);
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(1).readable_bytes(k.server) >= 10; }, net.now + 1'000'000'000));
+    ASSERT_EQ(net.tcp(1).recv(k.server, buf, sizeof buf), sizeof one);
+    ASSERT_EQ(net.tcp(1).send(k.server, one, sizeof one), sizeof one);
+    net.run_until([&] { return false; }, net.now + 100'000'000);
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, delayed + 1);
+}
