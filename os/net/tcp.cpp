@@ -681,13 +681,15 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
         output_rst(c, h.ack, false);
     }
     if (!r.accepted) {
-        if (syn && c.sm.state() == tcp_state::listen) {   // a passive SYN-RECEIVED's new SYN: back to LISTEN
-            c.user_closed = true;
-            delete_tcb(c);
-            return;
-        }
         if (r.has(tcp_action::send_ack))
             send_ack(c);
+        return;
+    }
+    if (c.sm.state() == tcp_state::listen) {
+        // A passive SYN-RECEIVED taking a new in-window SYN returns to LISTEN (RFC 9293 section
+        // 3.10.7.4, fourth step): for us the embryonic connection is gone; the listener remains.
+        c.user_closed = true;
+        delete_tcb(c);
         return;
     }
     if (r.has(tcp_action::delete_tcb)) {   // LAST-ACK: our FIN acknowledged

@@ -473,3 +473,38 @@ TEST(tcp, acks_every_second_segment_else_after_the_delay)
     net.run_until([&] { return false; }, net.now + 100'000'000);
     EXPECT_EQ(net.tcp(1).stats().delayed_acks, delayed + 1);
 }
+
+// A duplicate SYN is answered with an ACK; an in-window SYN in SYN-RECEIVED returns the embryonic
+// connection to LISTEN (RFC 9293 section 3.10.7.4): it is gone, the listener remains and serves again.
+TEST(tcp, syn_in_syn_received_drops_the_embryonic_connection)
+{
+    tcp_pair net{tcp_params{}};
+    const tcp_id listener = net.tcp(1).listen(80, 1);
+    std::vector<uint8_t> flags;
+    net.tap = [&](const std::vector<uint8_t>& f, uint64_t) {
+        if (f.size() >= 54 && f[29] == 2)
+            flags.push_back(f[14 + 20 + 13]);
+    };
+    wire::tcp_header syn;
+    syn.sport = 1234;
+    syn.dport = 80;
+    syn.seq = 5000;
+    syn.flags = wire::tcp_flag::syn;
+    syn.window = 8192;
+    inject_segment(net, 1, syn, {});
+    ASSERT_EQ(net.tcp(1).connections(), 2u);
+    inject_segment(net, 1, syn, {});   // the same SYN again: below RCV.NXT, an ACK answers it
+    ASSERT_EQ(flags.size(), 2u);
+    EXPECT_EQ(flags[0], wire::tcp_flag::syn | wire::tcp_flag::ack);
+    EXPECT_EQ(flags[1], wire::tcp_flag::ack);
+    EXPECT_EQ(net.tcp(1).connections(), 2u);
+    syn.seq = 5001;                    // in the window
+    inject_segment(net, 1, syn, {});
+    EXPECT_EQ(net.tcp(1).connections(), 1u);
+    EXPECT_EQ(net.tcp(1).accept(listener), 0u);
+    // The backlog slot is free again: a real connection completes.
+    const tcp_id c = net.tcp(0).connect(net.ip(1), 80);
+    tcp_id s = 0;
+    ASSERT_TRUE(net.run_until([&] { return (s = net.tcp(1).accept(listener)) != 0; }, net.now + 1'000'000'000));
+    EXPECT_EQ(net.tcp(0).state(c), tcp_state::established);
+}
