@@ -371,6 +371,12 @@ void inject_segment(tcp_pair& net, unsigned to, const wire::tcp_header& h, const
     net.s[to].stack->input(b);
 }
 
+// A segment from port 1234 to port 80 with an 8 KiB window and no options.
+wire::tcp_header peer_segment(uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    return wire::tcp_header{1234, 80, seq, ack, flags, 8192};   // sport, dport, seq, ack, flags, window
+}
+
 struct seen_segment {
     wire::tcp_header h;
     size_t payload = 0;
@@ -393,12 +399,7 @@ TEST(tcp, peer_without_options_gets_no_scaling_and_the_default_mss)
         ASSERT_TRUE(t.ok());
         out.push_back({t.header(), t.payload_length()});
     };
-    wire::tcp_header syn;
-    syn.sport = 1234;
-    syn.dport = 80;
-    syn.seq = 1000;
-    syn.flags = wire::tcp_flag::syn;
-    syn.window = 8192;
+    wire::tcp_header syn = peer_segment(wire::tcp_flag::syn, 1000, 0);
     inject_segment(net, 1, syn, {});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].h.flags, wire::tcp_flag::syn | wire::tcp_flag::ack);
@@ -408,13 +409,7 @@ TEST(tcp, peer_without_options_gets_no_scaling_and_the_default_mss)
     EXPECT_EQ(out[0].h.window, 65535);
     const uint32_t iss = out[0].h.seq;
 
-    wire::tcp_header ack;
-    ack.sport = 1234;
-    ack.dport = 80;
-    ack.seq = 1001;
-    ack.ack = iss + 1;
-    ack.flags = wire::tcp_flag::ack;
-    ack.window = 8192;
+    const wire::tcp_header ack = peer_segment(wire::tcp_flag::ack, 1001, iss + 1);
     inject_segment(net, 1, ack, pattern(1000, 6));
     const tcp_id c = net.tcp(1).accept(listener);
     ASSERT_NE(c, 0u);
@@ -485,12 +480,7 @@ TEST(tcp, syn_in_syn_received_drops_the_embryonic_connection)
         if (f.size() >= 54 && f[29] == 2)
             flags.push_back(f[14 + 20 + 13]);
     };
-    wire::tcp_header syn;
-    syn.sport = 1234;
-    syn.dport = 80;
-    syn.seq = 5000;
-    syn.flags = wire::tcp_flag::syn;
-    syn.window = 8192;
+    wire::tcp_header syn = peer_segment(wire::tcp_flag::syn, 5000, 0);
     inject_segment(net, 1, syn, {});
     ASSERT_EQ(net.tcp(1).connections(), 2u);
     inject_segment(net, 1, syn, {});   // the same SYN again: below RCV.NXT, an ACK answers it
