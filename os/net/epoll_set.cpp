@@ -1,6 +1,7 @@
 #include "os/net/epoll_set.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace iovsim::os::net {
 
@@ -93,7 +94,8 @@ int epoll_set::harvest(epoll_event* out, int max, const poll_fn& poll, unsigned&
 {
     polled = 0;
     int reported = 0;
-    std::vector<int> back;
+    std::vector<int>& back = m_reported;
+    back.clear();
     while (reported < max && !m_ready.empty()) {
         const int fd = m_ready.front();
         m_ready.pop_front();

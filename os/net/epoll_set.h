@@ -59,6 +59,7 @@ private:
 
     std::unordered_map<int, item> m_items;
     std::deque<int> m_ready;
+    std::vector<int> m_reported;   // harvest's scratch: the reported, to queue again
 };
 
 } // namespace iovsim::os::net

@@ -265,8 +265,9 @@ void stream_files::notify(tcp_id id, uint32_t ready)
     if (found == m_fd_of.end())
         return;   // a connection not accepted yet: its listener hears of it
     const int fd = found->second;
-    const std::vector<int> watchers = m_files[fd].watchers;
-    for (const int epfd : watchers) {
+    // By index, re-read each time: a callback may wake a task but never changes the table.
+    for (size_t i = 0; i < m_files[fd].watchers.size(); ++i) {
+        const int epfd = m_files[fd].watchers[i];
         epoll_set* ep = epoll(epfd);
         if (ep == nullptr || !ep->interested(fd, ready))
             continue;
