@@ -88,6 +88,7 @@ struct tcp_layer::impl {
         bool fin_pending = false;   // a FIN arrived beyond a gap
         tcp_seq fin_pending_seq = 0;
         uint32_t unacked_bytes = 0; // received since our last ACK (delayed ACK)
+        uint32_t rcv_mss = 0;       // the largest segment received: the peer's "full size" (Linux's rcv_mss)
         request_id last_request = no_request;
         // what the user is told
         bool err = false;
@@ -886,6 +887,8 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
         kept = true;
         return;
     }
+    // Starts at 536 (as Linux's tcp_initialize_rcv_mss), so small requests do not count as full.
+    c.rcv_mss = std::min<uint32_t>(std::max<uint32_t>({c.rcv_mss, len, tcp_default_mss}), p.mss);
     const bool filled_gap = !c.ooo.empty();
     c.rq.push_back(seg);
     c.rq_bytes += len;
@@ -917,8 +920,9 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     }
     if (filled_gap)
         ack_now = true;   // RFC 5681 section 4.2: at once when a gap fills
-    // Every second full-sized segment is acknowledged at once (RFC 1122 section 4.2.3.2).
-    if (c.unacked_bytes >= 2u * c.snd_mss)
+    // Every second full-sized segment is acknowledged at once (RFC 1122 section 4.2.3.2); full
+    // size is the largest the peer has sent, at most the MSS we offered.
+    if (c.unacked_bytes >= 2u * std::max<uint32_t>(c.rcv_mss, 1))
         ack_now = true;
 }
 
