@@ -181,3 +181,37 @@ TEST(stream_files, peer_reset_is_econnreset_then_the_socket_reports_error)
     EXPECT_EQ(b.files.send(c, buf, sizeof buf), -ECONNRESET);
     (void)l;
 }
+
+TEST(stream_files, full_send_buffer_is_eagain_until_the_peer_reads_then_writable_is_reported)
+{
+    bench b;
+    auto [l, c, peer] = b.connected();
+    const int ep = b.files.epoll_create();
+    const std::vector<uint8_t> chunk(64 * 1024, 'x');
+    // The peer reads nothing: the server's send buffer and the peer's window fill.
+    uint64_t sent = 0;
+    long r = 0;
+    for (int i = 0; i < 200 && (r = b.files.send(c, chunk.data(), chunk.size())) > 0; ++i) {
+        sent += static_cast<uint64_t>(r);
+        b.w.run_until([] { return false; }, b.w.now + 200'000);
+    }
+    ASSERT_EQ(r, -EAGAIN);
+    EXPECT_EQ(b.files.poll(c) & ep::out, 0u);
+    ASSERT_EQ(b.files.epoll_ctl(ep, epoll_op::add, c, ep::out, 5), 0);
+    EXPECT_FALSE(b.files.epoll(ep)->has_queued());
+    b.callbacks.clear();
+    // The peer drains: the window opens, the send buffer empties, EPOLLOUT comes back.
+    std::vector<uint8_t> buf(64 * 1024);
+    uint64_t got = 0;
+    b.w.run_until([&] {
+        for (size_t n; (n = b.w.tcp(0).recv(peer, buf.data(), buf.size())) > 0;)
+            got += n;
+        return (b.files.poll(c) & ep::out) != 0;
+    }, b.w.now + 1'000'000'000);
+    EXPECT_NE(b.files.poll(c) & ep::out, 0u);
+    EXPECT_FALSE(b.callbacks.empty());
+    EXPECT_TRUE(b.files.epoll(ep)->queued(c));
+    EXPECT_GT(got, 0u);
+    EXPECT_GT(sent, chunk.size());
+    (void)l;
+}
