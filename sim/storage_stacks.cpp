@@ -17,12 +17,12 @@ constexpr category boot_category = category::scheduler;   // set-up work: no row
 uint32_t queue_entries(const cfg::config& c) { return static_cast<uint32_t>(c.get_int("os.blk.queue_entries")); }
 
 // The kernel's IOMMU driver and, for emulated VSICs, the register pages they live in.
-os::kernel::vsic_layout layout_of(storage_testbed& tb)
+os::kernel::vsic_layout layout_of(storage_host& tb)
 {
     os::kernel::vsic_layout layout;
-    layout.emulated = tb.mode() == vsic_mode::emulated;
+    layout.emulated = tb.storage_mode() == vsic_mode::emulated;
     if (layout.emulated)
-        layout.emulated_base = tb.pages().alloc(os::kernel::vsic_layout::emulated_bytes);
+        layout.emulated_base = tb.host_pages().alloc(os::kernel::vsic_layout::emulated_bytes);
     return layout;
 }
 
@@ -44,19 +44,19 @@ os::linux_path::fs_geometry fs_geometry_of(const cfg::config& c, os::linux_path:
     return g;
 }
 
-void linux_storage::boot(storage_testbed& tb, os::linux_path::fs_kind kind)
+void linux_storage::boot(storage_host& tb, os::linux_path::fs_kind kind)
 {
-    os::cpu_core& core = tb.core(0);
-    const cfg::config& c = tb.config();
-    iommu = std::make_unique<os::kernel::iommu_driver>(core, tb.pages(), static_cast<unsigned>(c.get_int("platform.iommu.levels")));
-    setup = std::make_unique<os::kernel::vsic_setup>(core, tb.pages(), *iommu, layout_of(tb), 1);
+    os::cpu_core& core = tb.host_core(0);
+    const cfg::config& c = tb.host_config();
+    iommu = &tb.kernel_iommu();
+    setup = std::make_unique<os::kernel::vsic_setup>(core, tb.host_pages(), *iommu, layout_of(tb), 1);
     setup->boot(boot_category);
     const uint32_t entries = queue_entries(c);
     os::dev::blk_queue_params qp;
     qp.qid = 0;
     qp.entries = entries;
-    qp.sq_pa = tb.pages().alloc(uint64_t(entries) * storage::sqe_bytes);
-    qp.cq_pa = tb.pages().alloc(uint64_t(entries) * storage::cqe_bytes);
+    qp.sq_pa = tb.host_pages().alloc(uint64_t(entries) * storage::sqe_bytes);
+    qp.cq_pa = tb.host_pages().alloc(uint64_t(entries) * storage::cqe_bytes);
     const bool poll = c.get_bool("os.linux.blk_poll");
     qp.wait = poll ? os::dev::blk_wait::poll : os::dev::blk_wait::interrupt;
     qp.msix_entry = 0;
@@ -67,7 +67,7 @@ void linux_storage::boot(storage_testbed& tb, os::linux_path::fs_kind kind)
     qp.reap_cost = &core.costs().l_blk_complete;
     setup->map_for_pf(qp.sq_pa, uint64_t(entries) * storage::sqe_bytes);
     setup->map_for_pf(qp.cq_pa, uint64_t(entries) * storage::cqe_bytes);
-    const uint64_t pages = tb.pages().alloc(page_cache_bytes);
+    const uint64_t pages = tb.host_pages().alloc(page_cache_bytes);
     setup->map_for_pf(pages, page_cache_bytes);
     queue = std::make_unique<os::dev::blk_queue>(os::dev::blk_regs{&core, models::storage_pf_bar0, false}, qp);
     const os::linux_path::fs_geometry g = fs_geometry_of(c, kind);
@@ -83,16 +83,16 @@ void linux_storage::boot(storage_testbed& tb, os::linux_path::fs_kind kind)
     file = &fs->create();
 }
 
-void arrakis_storage::boot(storage_testbed& tb, const std::string& name, uint64_t vsa_bytes)
+void arrakis_storage::boot(storage_host& tb, const std::string& name, uint64_t vsa_bytes)
 {
-    os::cpu_core& core = tb.core(0);
-    const cfg::config& c = tb.config();
-    iommu = std::make_unique<os::kernel::iommu_driver>(core, tb.pages(), static_cast<unsigned>(c.get_int("platform.iommu.levels")));
+    os::cpu_core& core = tb.host_core(0);
+    const cfg::config& c = tb.host_config();
+    iommu = &tb.kernel_iommu();
     const os::kernel::vsic_layout layout = layout_of(tb);
     // VSAs come from the device's blocks past the first MiB (the kernel's own).
     const uint64_t first = (1 << 20) / lba_bytes;
-    cp = std::make_unique<os::kernel::storage_control_plane>(core, tb.pages(), *iommu, layout, 8, first,
-                                                             tb.controller().params().capacity_blocks - first);
+    cp = std::make_unique<os::kernel::storage_control_plane>(core, tb.host_pages(), *iommu, layout, 8, first,
+                                                             tb.storage_controller().params().capacity_blocks - first);
     cp->boot();
     const uint32_t entries = queue_entries(c);
     if (layout.emulated) {
@@ -101,12 +101,12 @@ void arrakis_storage::boot(storage_testbed& tb, const std::string& name, uint64_
         ep.max_vsics = 8;
         ep.pf_queue = 1;
         ep.entries = entries;
-        ep.sq_pa = tb.pages().alloc(uint64_t(entries) * storage::sqe_bytes);
-        ep.cq_pa = tb.pages().alloc(uint64_t(entries) * storage::cqe_bytes);
+        ep.sq_pa = tb.host_pages().alloc(uint64_t(entries) * storage::sqe_bytes);
+        ep.cq_pa = tb.host_pages().alloc(uint64_t(entries) * storage::cqe_bytes);
         cp->setup().map_for_pf(ep.sq_pa, uint64_t(entries) * storage::sqe_bytes);
         cp->setup().map_for_pf(ep.cq_pa, uint64_t(entries) * storage::cqe_bytes);
-        emulator = std::make_unique<os::kernel::vsic_emulator>(tb.core(1), ep);
-        tb.spawn(1, "vsic_core", [this] { emulator->run(); });
+        emulator = std::make_unique<os::kernel::vsic_emulator>(tb.host_core(1), ep);
+        tb.spawn_on(1, "vsic_core", [this] { emulator->run(); });
     }
     // The application's memory: its rings, then the log's image (the VSA as in memory).
     const uint64_t rings = uint64_t(entries) * (storage::sqe_bytes + storage::cqe_bytes);

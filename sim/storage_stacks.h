@@ -5,7 +5,8 @@
 // - arrakis_storage: the Arrakis control plane giving an application a VSIC and a VSA (and, for
 //   emulated VSICs, the emulating core's software), the application's storage dataplane polling
 //   its VSIC, and the persistent log on the VSA (os/dataplane/storage).
-// Each boots from a task on core 0 (the emulated VSIC runs on core 1).
+// Each boots from a task on core 0 (the emulated VSIC runs on core 1) of a storage_host: the
+// storage-only host (sim/storage_testbed) or a host with a NIC too (sim/testbed's host).
 #include <cstdint>
 #include <memory>
 
@@ -28,7 +29,7 @@ unsigned storage_cores(const cfg::config& c);
 os::linux_path::fs_geometry fs_geometry_of(const cfg::config& c, os::linux_path::fs_kind kind);
 
 struct linux_storage {
-    std::unique_ptr<os::kernel::iommu_driver> iommu;
+    os::kernel::iommu_driver* iommu = nullptr;   // the host's
     std::unique_ptr<os::kernel::vsic_setup> setup;
     std::unique_ptr<os::dev::blk_queue> queue;
     std::unique_ptr<os::linux_path::block_layer> block;
@@ -37,11 +38,11 @@ struct linux_storage {
 
     // On the running task of core 0: the controller on, its PF queue 0 with MSI-X to core 0, the
     // interrupt handler, and a file system of `kind` with one empty file.
-    void boot(storage_testbed& tb, os::linux_path::fs_kind kind);
+    void boot(storage_host& tb, os::linux_path::fs_kind kind);
 };
 
 struct arrakis_storage {
-    std::unique_ptr<os::kernel::iommu_driver> iommu;
+    os::kernel::iommu_driver* iommu = nullptr;   // the host's
     std::unique_ptr<os::kernel::storage_control_plane> cp;
     std::unique_ptr<os::kernel::vsic_emulator> emulator;
     os::kernel::vsic_grant grant;
@@ -54,7 +55,7 @@ struct arrakis_storage {
     // On the running task of core 0: the control plane boots the controller, gives application 1 a
     // VSIC and a VSA of `vsa_bytes` named `name` (bound in the VFS at /vsa/<name>), maps it; the
     // dataplane's queue and the log (not yet formatted or opened) over it.
-    void boot(storage_testbed& tb, const std::string& name, uint64_t vsa_bytes);
+    void boot(storage_host& tb, const std::string& name, uint64_t vsa_bytes);
     // The application starts over: a new log instance over the same VSA and image (not opened yet).
     void restart_log();
     // The log's image: the VSA as the application holds it in memory.

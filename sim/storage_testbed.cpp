@@ -138,6 +138,13 @@ storage_testbed::storage_testbed(const cfg::config& c, unsigned cores)
 
 storage_testbed::~storage_testbed() = default;
 
+os::kernel::iommu_driver& storage_testbed::kernel_iommu()
+{
+    if (!m_iommu_drv)
+        m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(core(0), pages(), static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels")));
+    return *m_iommu_drv;
+}
+
 void storage_testbed::spawn(unsigned i, const std::string& name, std::function<void()> body)
 {
     core(i).spawn(name, std::move(body));

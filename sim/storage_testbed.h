@@ -15,6 +15,7 @@
 #include "models/platform/root_complex.h"
 #include "models/storage/storage_ctrl.h"
 #include "os/core/cpu_core.h"
+#include "os/kernel/iommu_driver.h"
 #include "os/kernel/phys_alloc.h"
 #include "sim/config.h"
 
@@ -22,11 +23,28 @@ namespace iovsim::sim {
 
 enum class vsic_mode { hardware, emulated };
 
-class storage_testbed {
+// What the storage software (sim/storage_stacks) needs of a host with the storage controller: its
+// cores, memory allocator, the controller, how VSICs are provided, and the kernel's one IOMMU driver
+// (a host with a NIC as well shares it with the NIC's control plane: one set of tables).
+class storage_host {
+public:
+    virtual ~storage_host() = default;
+    virtual const cfg::config& host_config() const = 0;
+    virtual os::cpu_core& host_core(unsigned i) = 0;
+    virtual os::kernel::phys_alloc& host_pages() = 0;
+    virtual storage::storage_ctrl& storage_controller() = 0;
+    virtual vsic_mode storage_mode() const = 0;
+    // The kernel's IOMMU driver, created on core 0 at the first call (from a task of the host).
+    virtual os::kernel::iommu_driver& kernel_iommu() = 0;
+    // A task on core `i` (started when the simulation runs).
+    virtual void spawn_on(unsigned i, const std::string& name, std::function<void()> body) = 0;
+};
+
+class storage_testbed : public storage_host {
 public:
     // `cores`: simulated cores on the host (apic ids 0..cores-1).
     storage_testbed(const cfg::config& c, unsigned cores);
-    ~storage_testbed();
+    ~storage_testbed() override;
 
     // Declares platform.storage.* and os.storage.* (one call in sim/params.cpp).
     static void declare(cfg::schema& s);
@@ -48,6 +66,15 @@ public:
 
     // A task on core `i` (started when the simulation runs).
     void spawn(unsigned i, const std::string& name, std::function<void()> body);
+
+    // storage_host
+    const cfg::config& host_config() const override { return m_cfg; }
+    os::cpu_core& host_core(unsigned i) override { return core(i); }
+    os::kernel::phys_alloc& host_pages() override { return pages(); }
+    storage::storage_ctrl& storage_controller() override { return controller(); }
+    vsic_mode storage_mode() const override { return m_mode; }
+    os::kernel::iommu_driver& kernel_iommu() override;
+    void spawn_on(unsigned i, const std::string& name, std::function<void()> body) override { spawn(i, name, std::move(body)); }
     // Runs until stop() or experiment.max_sim_ms of simulated time; true when stopped.
     bool run();
     void stop();
@@ -65,6 +92,7 @@ private:
     std::vector<std::unique_ptr<os::accounting>> m_accts;
     std::vector<std::unique_ptr<os::cpu_core>> m_cores;
     std::unique_ptr<os::kernel::phys_alloc> m_pages;
+    std::unique_ptr<os::kernel::iommu_driver> m_iommu_drv;
     bool m_stopped = false;
 };
 

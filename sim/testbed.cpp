@@ -56,7 +56,8 @@ iommu::iommu_params iommu_params_of(const cfg::config& c, bool pass_through)
 }
 
 host::host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
-           unsigned num_vfs, bool iommu_pass_through, unsigned cores)
+           unsigned num_vfs, bool iommu_pass_through, unsigned cores, bool with_storage)
+    : m_cfg(c)
 {
     mem = std::make_unique<models::dram>((name + "_dram").c_str(), dram_params_of(c, dram_bytes));
     rc = std::make_unique<models::root_complex>((name + "_rc").c_str(), dram_bytes);
@@ -84,11 +85,27 @@ host::host(const std::string& name, const cfg::config& c, const os::cost_model& 
     core->bus.bind(rc->cpu_target);
     rc->mmio_init.bind(link->down_target);
     rc->mmio_init.bind(mmu->reg_target);
-    rc->map_mmio(models::mmio_base, models::iommu_reg_base - models::mmio_base, 0, "nic");
+    // With the controller, the NIC's window ends where the controller's BARs begin.
+    const uint64_t nic_window_end = with_storage ? models::storage_pf_bar0 : models::iommu_reg_base;
+    rc->map_mmio(models::mmio_base, nic_window_end - models::mmio_base, 0, "nic");
     rc->map_mmio(models::iommu_reg_base, models::iommu_reg_size, 1, "iommu");
     link->down_init.bind(nic->bar);
     nic->dma.bind(link->up_target);
     link->up_init.bind(mmu->dma_in);
+    if (with_storage) {
+        // The controller on its own link (its own width and rate), into the same IOMMU.
+        models::pcie_params sp = pcie_params_of(c);
+        sp.lane_gtps = c.get_real("platform.storage.pcie.lane_gtps");
+        sp.lanes = static_cast<unsigned>(c.get_int("platform.storage.pcie.lanes"));
+        sp.encoding = c.get_real("platform.storage.pcie.encoding");
+        storage_link = std::make_unique<models::pcie_link>((name + "_storage_pcie").c_str(), sp);
+        storage = std::make_unique<storage::storage_ctrl>((name + "_storage_ctrl").c_str(), storage_testbed::controller_params(c));
+        rc->mmio_init.bind(storage_link->down_target);
+        rc->map_mmio(models::storage_pf_bar0, models::storage_mmio_end - models::storage_pf_bar0, 2, "storage");
+        storage_link->down_init.bind(storage->bar);
+        storage->dma.bind(storage_link->up_target);
+        storage_link->up_init.bind(mmu->dma_in);
+    }
     mmu->mem_out.bind(rc->dma_target);
     rc->mem_init.bind(mem->target);
     rc->attach_core(0, *core);
@@ -117,6 +134,24 @@ models::net::link_impairment link_impairment_of(const cfg::config& c, const std:
     imp.reorder_delay = ns(c.get_real("platform.link.reorder_delay_us") * 1000);
     imp.seed = derive_seed(static_cast<uint64_t>(c.get_int("experiment.seed")), "link/" + cable);
     return imp;
+}
+
+host::~host() = default;
+
+storage::storage_ctrl& host::storage_controller()
+{
+    if (!storage)
+        throw std::logic_error("this host has no storage controller");
+    return *storage;
+}
+
+vsic_mode host::storage_mode() const { return storage_testbed::mode_of(m_cfg); }
+
+os::kernel::iommu_driver& host::kernel_iommu()
+{
+    if (!m_iommu_drv)
+        m_iommu_drv = std::make_unique<os::kernel::iommu_driver>(*core, *pages, static_cast<unsigned>(m_cfg.get_int("platform.iommu.levels")));
+    return *m_iommu_drv;
 }
 
 os::linux_path::linux_params linux_params_of(const cfg::config& c)

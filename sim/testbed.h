@@ -14,6 +14,7 @@
 #include "models/platform/dram.h"
 #include "models/platform/pcie_link.h"
 #include "models/platform/root_complex.h"
+#include "models/storage/storage_ctrl.h"
 #include "os/core/cpu_core.h"
 #include "os/dataplane/dataplane.h"
 #include "os/dataplane/native_udp.h"
@@ -25,6 +26,7 @@
 #include "sim/config.h"
 #include "sim/params.h"
 #include "sim/pcap.h"
+#include "sim/storage_testbed.h"
 #include "sim/trace.h"
 #include "workloads/udp_echo/echo_client.h"
 
@@ -35,8 +37,11 @@ models::dram_params dram_params_of(const cfg::config& c, uint64_t dram_bytes);
 models::pcie_params pcie_params_of(const cfg::config& c);
 iommu::iommu_params iommu_params_of(const cfg::config& c, bool pass_through);
 
-// One machine's hardware and its kernel's memory allocator.
-struct host {
+// One machine's hardware and its kernel's memory allocator; optionally with the storage controller
+// (models/storage) on its own PCIe link beside the NIC's, behind the same IOMMU, root complex and
+// DRAM: each device is its own requester (address_map.h: NIC on bus 1, controller on bus 2) in its
+// own IOMMU domains, and the storage software (sim/storage_stacks) boots on it as on the storage host.
+struct host : storage_host {
     std::unique_ptr<models::dram> mem;
     std::unique_ptr<models::root_complex> rc;
     std::unique_ptr<models::pcie_link> link;
@@ -46,11 +51,27 @@ struct host {
     std::unique_ptr<os::cpu_core> core;                      // core 0 (APIC id 0)
     std::vector<std::unique_ptr<os::cpu_core>> more_cores;    // cores 1.. (APIC id = index)
     std::unique_ptr<os::kernel::phys_alloc> pages;
+    std::unique_ptr<models::pcie_link> storage_link;        // with_storage only
+    std::unique_ptr<storage::storage_ctrl> storage;         // with_storage only
 
     host(const std::string& name, const cfg::config& c, const os::cost_model& costs, uint64_t dram_bytes,
-         unsigned num_vfs, bool iommu_pass_through, unsigned cores = 1);
+         unsigned num_vfs, bool iommu_pass_through, unsigned cores = 1, bool with_storage = false);
+    ~host() override;
     unsigned cores() const { return 1 + static_cast<unsigned>(more_cores.size()); }
     os::cpu_core& cpu(unsigned i) { return i == 0 ? *core : *more_cores.at(i - 1); }
+
+    // storage_host (with_storage)
+    const cfg::config& host_config() const override { return m_cfg; }
+    os::cpu_core& host_core(unsigned i) override { return cpu(i); }
+    os::kernel::phys_alloc& host_pages() override { return *pages; }
+    storage::storage_ctrl& storage_controller() override;
+    vsic_mode storage_mode() const override;
+    os::kernel::iommu_driver& kernel_iommu() override;
+    void spawn_on(unsigned i, const std::string& name, std::function<void()> body) override { cpu(i).spawn(name, std::move(body)); }
+
+private:
+    const cfg::config& m_cfg;
+    std::unique_ptr<os::kernel::iommu_driver> m_iommu_drv;
 };
 
 // Faults on a cable (platform.link.loss/duplicate/reorder; off by default), drawn from the stream

@@ -62,7 +62,7 @@ void iommu::read_u128(uint64_t pa, uint64_t& lo, uint64_t& hi)
     hi = le64(bytes + 8);
 }
 
-void iommu::dma_b_transport(tlm::tlm_generic_payload& trans, sc_time& delay)
+void iommu::dma_b_transport(int, tlm::tlm_generic_payload& trans, sc_time& delay)
 {
     const uint64_t addr = trans.get_address();
     const uint64_t len = trans.get_data_length();

@@ -11,6 +11,7 @@
 
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
@@ -26,7 +27,9 @@ struct iommu_params {
 
 class iommu : public sc_core::sc_module, private mem_port {
 public:
-    tlm_utils::simple_target_socket<iommu> dma_in;     // from the PCIe links
+    // From the PCIe links: one binding per link (a NIC and a storage controller each have their
+    // own). The domain comes from the requester id each TLP carries, not from the link it came by.
+    tlm_utils::multi_passthrough_target_socket<iommu> dma_in;
     tlm_utils::simple_initiator_socket<iommu> mem_out; // to the root complex (memory, MSI)
     tlm_utils::simple_target_socket<iommu> reg_target; // MMIO registers (full addresses)
 
@@ -41,7 +44,7 @@ private:
     uint64_t read_u64(uint64_t pa) override;   // table walk reads, one DRAM access each
     void read_u128(uint64_t pa, uint64_t& lo, uint64_t& hi) override;
     bool read_table(uint64_t pa, uint8_t* bytes, unsigned len);
-    void dma_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    void dma_b_transport(int link, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void reg_b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     void build_registers();
     // A fault was recorded: the fault event interrupt (FEADDR/FEDATA) unless masked (then FECTL.IP).

@@ -438,3 +438,61 @@ TEST(iommu_model, bad_register_accesses_error_and_counted)
 }
 
 } // namespace
+
+// A host with a NIC and a storage controller: two upstream bindings into the one remapping unit,
+// each device with its own requester id and domain. The same iova means a different page for each,
+// and a fault names the device that caused it.
+TEST(iommu_model, two_devices_on_their_own_inputs_each_in_its_own_domain)
+{
+    iommu_bench b;   // its `dev` is the NIC
+    master storage_dev{"storage_dev"};
+    storage_dev.socket.bind(b.unit.dma_in);
+    constexpr uint16_t nic_domain = 1, storage_domain = 2;
+    b.tables.attach(nic_pf_rid, nic_domain);
+    b.tables.attach(storage_pf_rid, storage_domain);
+    b.tables.map(nic_domain, 0x4000'0000, 0x20000, 0x1000, true, true);
+    b.tables.map(storage_domain, 0x4000'0000, 0x30000, 0x1000, true, true);
+    b.tables.map(storage_domain, 0x4000'1000, 0x31000, 0x1000, true, false);   // the controller may only read it
+    b.run([&] {
+        b.enable();
+        auto storage_dma = [&](tlm::tlm_command cmd, uint64_t iova, void* data, unsigned len, bool& fault) {
+            pcie_ext ext;
+            ext.requester_id = storage_pf_rid;
+            sc_time d = SC_ZERO_TIME;
+            const auto st = storage_dev.access(cmd, iova, data, len, d, &ext);
+            fault = ext.iommu_fault;
+            wait(d);
+            return st;
+        };
+        uint8_t from_nic[32], from_storage[32];
+        std::memset(from_nic, 0x11, sizeof from_nic);
+        std::memset(from_storage, 0x22, sizeof from_storage);
+        sc_time d;
+        bool fault = true;
+        // The same iova from each device lands in its own device's page.
+        EXPECT_EQ(b.dma(tlm::TLM_WRITE_COMMAND, 0x4000'0100, from_nic, 32, d, nic_pf_rid, &fault), tlm::TLM_OK_RESPONSE);
+        EXPECT_FALSE(fault);
+        EXPECT_EQ(storage_dma(tlm::TLM_WRITE_COMMAND, 0x4000'0100, from_storage, 32, fault), tlm::TLM_OK_RESPONSE);
+        EXPECT_FALSE(fault);
+        wait(ns(1000));
+        EXPECT_EQ(std::memcmp(b.mem.host_ptr(0x20100, 32), from_nic, 32), 0);
+        EXPECT_EQ(std::memcmp(b.mem.host_ptr(0x30100, 32), from_storage, 32), 0);
+        // The NIC has no mapping of the controller's second page: a fault with the NIC's id.
+        uint8_t buf[16] = {};
+        EXPECT_EQ(b.dma(tlm::TLM_READ_COMMAND, 0x4000'1000, buf, 16, d, nic_pf_rid, &fault), tlm::TLM_GENERIC_ERROR_RESPONSE);
+        EXPECT_TRUE(fault);
+        uint32_t info = b.rd(r::FRCD_INFO);
+        EXPECT_EQ(info & 0xFFFF, nic_pf_rid);
+        EXPECT_EQ((info >> 16) & 0xFF, static_cast<uint32_t>(fault_reason::pte_not_present));
+        b.wr(r::FRCD_INFO, r::FRCD_F);
+        // The controller reads its read-only page, but a write there faults with the controller's id.
+        EXPECT_EQ(storage_dma(tlm::TLM_READ_COMMAND, 0x4000'1000, buf, 16, fault), tlm::TLM_OK_RESPONSE);
+        EXPECT_EQ(storage_dma(tlm::TLM_WRITE_COMMAND, 0x4000'1000, buf, 16, fault), tlm::TLM_GENERIC_ERROR_RESPONSE);
+        EXPECT_TRUE(fault);
+        info = b.rd(r::FRCD_INFO);
+        EXPECT_EQ(info & 0xFFFF, storage_pf_rid);
+        EXPECT_EQ((info >> 16) & 0xFF, static_cast<uint32_t>(fault_reason::no_write_permission));
+        EXPECT_EQ(b.unit.blocked(), 2u);
+        EXPECT_EQ(b.mem.bytes_written(), 64u);   // the two good writes only
+    });
+}

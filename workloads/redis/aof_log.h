@@ -1,0 +1,43 @@
+#pragma once
+// Arrakis/P's append-only file: each write appends its bytes to the persistent log on the
+// application's VSA (os/dataplane/storage_log through the VSIC: the entry is built in place in the
+// log's image and its device write starts at once); sync waits until the log's durable sequence
+// number covers the last append. The wait polls the VSIC's completion queue and blocks on it when
+// nothing has arrived (the dataplane's wait), so an idle wait costs no host time.
+//
+// A write larger than the log's largest entry is split. When the log is full of durable entries the
+// oldest are dropped (counted): a replay then covers only what is left, as if the AOF had been
+// rewritten; size the VSA (os.storage.log_vsa_kb) for what a run appends.
+#include <cstdint>
+#include <vector>
+
+#include "os/dataplane/storage.h"
+#include "workloads/redis/aof.h"
+
+namespace iovsim::workloads::redis {
+
+struct aof_log_stats {
+    uint64_t writes = 0, bytes = 0, appends = 0, syncs = 0, truncations = 0, errors = 0;
+};
+
+class aof_log : public aof_backend {
+public:
+    explicit aof_log(os::dataplane::vsa_log& log);
+
+    bool write(const uint8_t* data, size_t len) override;
+    bool sync() override;
+
+    // The payloads of the durable entries still in the log, in order.
+    std::vector<uint8_t> durable_bytes() const;
+    const aof_log_stats& stats() const { return m_stats; }
+
+private:
+    os::dataplane::vsa_log& m_log;
+    uint64_t m_last_seq = 0;
+    aof_log_stats m_stats;
+};
+
+// The bytes of every entry of `log` from its head, oldest first.
+std::vector<uint8_t> log_contents(const os::dataplane::persistent_log& log);
+
+} // namespace iovsim::workloads::redis
