@@ -15,6 +15,7 @@
 #include "sim/storage_testbed.h"
 #include "sim/tenant_testbed.h"
 #include "sim/testbed.h"
+#include "workloads/redis/params.h"
 
 namespace iovsim::sim {
 
@@ -113,6 +114,7 @@ cfg::schema build()
     s.add_int("workload.echo.payload_bytes", 1024, 16, 1472, "B", "UDP payload of each request and reply");
     s.add_int("workload.echo.port", 7, 1, 65535, "", "the echo server's UDP port");
     declare_udp_echo_throughput(s);
+    workloads::redis::declare(s);
 
     // ---- Columns: one simulation each, named by the experiment ----
     s.add_collection("columns", [](cfg::schema& c, const std::string& base) {

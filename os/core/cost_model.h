@@ -82,6 +82,9 @@ struct cost_model {
     primitive l_socket, l_sock_call, l_accept, l_sock_close, l_tcp_recvmsg, l_tcp_sendmsg, l_epoll_ctl,
         l_epoll_wait, l_ep_poll_callback, l_ep_scan;
     primitive a_socket, a_accept, a_sock_close, a_tcp_recv, a_tcp_send, a_epoll_ctl, a_epoll_wait, a_epoll_scan;
+    // Redis-like server (workloads/redis)
+    primitive rd_parse, rd_parse_arg, rd_lookup, rd_set, rd_del, rd_log_marshal, rd_prepare, rd_loop, rd_event,
+        rd_accept, rd_client;
 
     double ns(double cycles) const { return cycles / freq_ghz; }
 
