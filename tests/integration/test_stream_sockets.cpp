@@ -14,6 +14,7 @@
 #include "sim/experiment.h"
 #include "sim/fast_time.h"
 #include "sim/testbed.h"
+#include "tests/support/stream_hosts.h"
 
 using namespace iovsim;
 using namespace sc_core;
@@ -34,9 +35,6 @@ cfg::config bench_config()
     return sim::load_run_config(sim::source_dir() + "/configs/experiments/udp_echo_breakdown.yaml",
                                 {"experiment.pcap=false"}, std::nullopt);
 }
-
-wire::mac_addr mac_of(const cfg::config& c, const std::string& k) { return *wire::mac_addr::parse(c.get_string(k)); }
-wire::ipv4_addr ip_of(const cfg::config& c, const std::string& k) { return *wire::ipv4_addr::parse(c.get_string(k)); }
 
 // Request i of connection k: its size crosses one MSS for some, so segmentation is exercised.
 std::vector<uint8_t> message(unsigned k, unsigned i)
@@ -272,73 +270,17 @@ void client_script(os::dataplane::dataplane& dp, net::tcp_layer& tcp, wire::ipv4
 
 // Two hosts through the switch; the server runs `path` with `server_fn` on its stream_api, the
 // client `client_fn` on a native TCP over its dataplane. The simulation stops when the client is done.
-struct stream_bench {
+struct stream_bench : iovsim::testing::stream_hosts {
     using server_fn = std::function<void(net::stream_api&)>;
     using client_fn = std::function<void(os::dataplane::dataplane&, net::tcp_layer&, wire::ipv4_addr)>;
 
-    cfg::config c = bench_config();
-    os::cost_model costs = os::cost_model::from(c);
-    sim::host server{"server", c, costs, static_cast<uint64_t>(c.get_int("platform.server.dram_mb")) << 20,
-                     static_cast<unsigned>(c.get_int("platform.nic.num_vfs")), c.get_bool("platform.iommu.pass_through")};
-    sim::host client{"client", c, costs, static_cast<uint64_t>(c.get_int("platform.client.dram_mb")) << 20, 0, true};
-    std::unique_ptr<models::net::eth_switch> sw;
-    std::unique_ptr<models::net::eth_link> server_cable, client_cable;
-    // server software
-    std::unique_ptr<os::linux_path::linux_kernel> linux_k;
-    std::unique_ptr<os::kernel::iommu_driver> iommu_drv;
-    std::unique_ptr<os::kernel::control_plane> cp;
-    std::unique_ptr<os::dataplane::dataplane> server_dp;
-    std::unique_ptr<os::dataplane::posix_sockets> posix;
-    std::unique_ptr<os::dataplane::dataplane> client_dp;
-    wire::ipv4_addr server_ip;
     bool client_done = false;
 
-    stream_bench(sim::server_path path, server_fn serve, client_fn drive)
+    stream_bench(sim::server_path path, server_fn serve, client_fn drive) : stream_hosts(bench_config())
     {
-        models::net::switch_params sp;
-        sp.ports = 2;
-        sp.port_gbps = c.get_real("platform.nic.line_gbps");
-        sp.forwarding_latency = sc_time(c.get_real("platform.switch.latency_ns"), SC_NS);
-        sw = std::make_unique<models::net::eth_switch>("switch", sp);
-        const sc_time prop(c.get_real("platform.link.propagation_ns"), SC_NS);
-        server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
-        client_cable = std::make_unique<models::net::eth_link>("client_cable", prop);
-        server_cable->connect(*server.nic, sw->port(0));
-        server.nic->attach(*server_cable, 0);
-        sw->attach(0, *server_cable, 1);
-        client_cable->connect(*client.nic, sw->port(1));
-        client.nic->attach(*client_cable, 0);
-        sw->attach(1, *client_cable, 1);
-        const net::tcp_params tp = net::tcp_layer::params_of(c);
-        server_ip = ip_of(c, path == sim::server_path::linux_kernel ? "platform.server.ip" : "platform.server.vnic_ip");
-        server.core->spawn("server_main", [this, path, tp, serve] {
-            os::cpu_core& core = *server.core;
-            if (path == sim::server_path::linux_kernel) {
-                linux_k = std::make_unique<os::linux_path::linux_kernel>(core, *server.pages, mac_of(c, "platform.server.mac"),
-                                                                         server_ip, sim::linux_params_of(c));
-                linux_k->boot();
-                linux_k->enable_tcp(tp, 11);
-                serve(*linux_k);
-                return;
-            }
-            iommu_drv = std::make_unique<os::kernel::iommu_driver>(core, *server.pages,
-                                                                   static_cast<unsigned>(c.get_int("platform.iommu.levels")));
-            cp = std::make_unique<os::kernel::control_plane>(core, *server.pages, *iommu_drv,
-                                                             os::kernel::control_plane_params::from(c));
-            cp->boot(os::category::scheduler);
-            const os::dataplane::dataplane_params dpp = sim::dataplane_params_of(c);
-            const auto grant = cp->create_vnic(os::category::scheduler, mac_of(c, "platform.server.vnic_mac"), server_ip,
-                                               sim::dataplane_region_bytes(dpp));
-            server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
-            server_dp->init();
-            server_dp->enable_tcp(tp, 11);
-            posix = std::make_unique<os::dataplane::posix_sockets>(*server_dp);
-            serve(*posix);
-        });
-        client.core->spawn("client_main", [this, tp, drive] {
-            client_dp = sim::start_client_dataplane(client, mac_of(c, "platform.client.mac"), ip_of(c, "platform.client.ip"));
-            net::tcp_layer& tcp = client_dp->enable_tcp(tp, 22);
-            drive(*client_dp, tcp, server_ip);
+        spawn_server(path, std::move(serve));
+        spawn_client([this, drive](os::dataplane::dataplane& dp, net::tcp_layer& tcp) {
+            drive(dp, tcp, server_ip);
             client_done = true;
             sc_stop();
         });

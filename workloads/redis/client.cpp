@@ -79,7 +79,7 @@ void client::run()
         if (!may_send() && m_outstanding == 0 && all_opened)
             break;
         const sc_time now = core.local_time();
-        if (now > m_last_progress + drain) {
+        if (now >= m_last_progress + drain) {
             // Nothing came back for drain time: what is outstanding will not.
             for (conn& c : m_conns)
                 if (c.outstanding || c.state == conn_state::connecting)
@@ -113,8 +113,7 @@ void client::service(conn& c)
         ++m_stats.connected;
         m_last_progress = m_dp.core().local_time();
         open_more();
-        if (may_send())
-            send_request(c);
+        start_if_connected();
     }
     if (c.state != conn_state::ready)
         return;
@@ -130,6 +129,19 @@ void client::service(conn& c)
         flush(c);
     if ((r & (ready::hup | ready::rdhup)) && !(r & ready::in))
         fail(c, false);   // the server closed the connection
+}
+
+// The load starts once every connection is open (or has failed): all of them then carry a
+// request, as the paper's 1,600 connections did throughout its measurements.
+void client::start_if_connected()
+{
+    if (m_started || m_opened < m_params.connections || m_connecting > 0)
+        return;
+    m_started = true;
+    m_connected_at = m_dp.core().local_time();
+    for (conn& c : m_conns)
+        if (c.state == conn_state::ready && !c.outstanding && may_send())
+            send_request(c);
 }
 
 void client::send_request(conn& c)
@@ -268,8 +280,10 @@ void client::fail(conn& c, bool at_connect, bool reopen)
         }
     }
     m_tcp.abort(c.id);
-    if (at_connect && reopen)
+    if (at_connect && reopen) {
         open_more();
+        start_if_connected();
+    }
 }
 
 double client::measured_ktps() const

@@ -7,7 +7,7 @@
 // SET of the key was in flight) not the version last acknowledged counts as a mismatch.
 //
 // Connections are opened a window at a time (a burst of 1,600 SYNs would overflow the server's
-// accept backlog). Replies are counted from the first; the first `warmup` are not measured, the
+// accept backlog); the load starts when all are open, each then carrying a request. Replies are counted from the first; the first `warmup` are not measured, the
 // next `requests` are (latency: from handing the request to TCP to the reply's last byte, at the
 // client), and `tail` more keep the load steady while the measured ones finish. Then requests
 // still outstanding get drain time to answer before they are given up (as the echo client does);
@@ -70,6 +70,8 @@ public:
     // The share of the run the client core was not waiting for frames.
     double busy_fraction() const;
     bool finished() const { return m_finished; }
+    // When the last connection was open and the load started.
+    sc_core::sc_time load_started() const { return m_connected_at; }
 
 private:
     enum class conn_state : uint8_t { idle, connecting, ready, failed };
@@ -100,6 +102,7 @@ private:
     void on_ready(os::net::tcp_id id);
     void service(conn& c);
     void open_more();
+    void start_if_connected();
     bool may_send() const;
     void send_request(conn& c);
     void flush(conn& c);
@@ -124,8 +127,9 @@ private:
     std::vector<double> m_latencies;
     client_stats m_stats;
     sc_core::sc_time m_start, m_end, m_measure_start, m_measure_end, m_last_progress;
+    sc_core::sc_time m_connected_at;
     double m_wait_ns = 0;
-    bool m_finished = false;
+    bool m_started = false, m_finished = false;
 };
 
 } // namespace iovsim::workloads::redis
