@@ -32,6 +32,21 @@ void accounting::fold(request_id id, row& carry)
     }
 }
 
+void accounting::merge(request_id from, request_id into)
+{
+    if (from == no_request || into == no_request || from == into)
+        return;
+    ++m_folded;
+    if (from > m_rows.size() || into > m_rows.size())
+        return;   // not kept: the totals already hold both
+    row& f = m_rows[from - 1];
+    row& t = m_rows[into - 1];
+    for (unsigned k = 0; k < category_count; ++k) {
+        t[k] += f[k];
+        f[k] = 0.0;
+    }
+}
+
 void accounting::charge(request_id id, category c, double ns)
 {
     if (id != no_request)

@@ -26,6 +26,8 @@ public:
     // server's application never sees): its row so far moves into `carry`, the work done before the
     // next request is identified, and the id is left empty and counted as folded.
     void fold(request_id id, row& carry);
+    // Request `from` is part of `into`: its row moves there (counted as folded too).
+    void merge(request_id from, request_id into);
     uint64_t folded() const { return m_folded; }
     void close(request_id id) { if (m_keep && id != no_request && id <= m_rows.size()) m_closed[id - 1] = true; }
 

@@ -97,6 +97,9 @@ public:
         if (m_request == id)
             m_request = no_request;
     }
+    // The request `from` turned out to be part of `into` (one user read of two segments): its row
+    // joins into's.
+    void merge_request(request_id from, request_id into) { m_acct.merge(from, into); }
 
     // ---- Devices --------------------------------------------------------------------------
     void mmio_write32(category c, uint64_t addr, uint32_t value);

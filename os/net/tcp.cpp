@@ -1097,8 +1097,16 @@ size_t tcp_layer::recv(tcp_id id, uint8_t* buf, size_t len)
     if (!c || c->listener)
         return 0;
     size_t done = 0;
+    const request_id handed_before = c->last_request;
+    request_id prev = no_request;
     while (done < len && !c->rq.empty()) {
         pkt& b = c->rq.front();
+        // Bytes of several segments returned at once are one user read: the socket layer adopts
+        // the last segment's request, so the work of the earlier ones (not handed out before) joins
+        // it rather than staying in a request nobody closes.
+        if (prev != no_request && prev != b.request && prev != handed_before && b.request != no_request)
+            m_stack.core().merge_request(prev, b.request);
+        prev = b.request;
         const size_t n = std::min<size_t>(len - done, b.len);
         std::memcpy(buf + done, b.bytes(), n);
         done += n;

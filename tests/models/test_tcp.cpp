@@ -498,3 +498,34 @@ TEST(tcp, syn_in_syn_received_drops_the_embryonic_connection)
     ASSERT_TRUE(net.run_until([&] { return (s = net.tcp(1).accept(listener)) != 0; }, net.now + 1'000'000'000));
     EXPECT_EQ(net.tcp(0).state(c), tcp_state::established);
 }
+
+// Accounting: a segment that reaches no user (handshake, pure ACK) folds into the core's carry; a
+// read that returns the bytes of several segments carries all their work in the last one's request.
+TEST(tcp, requests_of_segments_read_together_are_merged)
+{
+    static const os::primitive rx{220, 0, 0};   // 100 ns at 2.2 GHz
+    tcp_costs tc;
+    tc.rx_segment = &rx;
+    tc.ack = &rx;
+    tcp_pair net(tcp_params{}, tcp_params{}, tc);
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    const os::accounting& acct = net.s[1].acct;
+    const uint64_t folded = acct.folded();
+    EXPECT_EQ(folded, 2u);   // the SYN and the handshake's ACK
+    const std::vector<uint8_t> data = pattern(3000, 10);   // three segments: 1460, 1460, 80
+    ASSERT_EQ(net.tcp(0).send(k.client, data.data(), data.size()), data.size());
+    ASSERT_TRUE(net.run_until([&] { return net.tcp(1).readable_bytes(k.server) == data.size(); }, net.now + 1'000'000'000));
+    std::vector<uint8_t> buf(4096);
+    ASSERT_EQ(net.tcp(1).recv(k.server, buf.data(), buf.size()), data.size());
+    const os::request_id last = net.tcp(1).last_request(k.server);
+    ASSERT_NE(last, os::no_request);
+    const auto in = static_cast<unsigned>(os::category::net_stack_in);
+    // Three data segments, plus the SYN and the handshake's ACK carried into the first of them.
+    EXPECT_NEAR(acct.of(last)[in], 500.0, 1e-6);
+    EXPECT_EQ(acct.folded(), folded + 2);
+    double others = 0;
+    for (os::request_id r = 1; r <= acct.requests(); ++r)
+        others += r == last ? 0 : acct.of(r)[in];
+    EXPECT_NEAR(others, 0.0, 1e-6);
+}

@@ -60,7 +60,8 @@ struct tcp_pair {
     std::multimap<uint64_t, in_flight> wire;   // by arrival time, then in order sent
     std::function<void(const std::vector<uint8_t>&, uint64_t)> tap;
 
-    explicit tcp_pair(const os::net::tcp_params& p0, const os::net::tcp_params& p1 = os::net::tcp_params{})
+    explicit tcp_pair(const os::net::tcp_params& p0, const os::net::tcp_params& p1 = os::net::tcp_params{},
+                      const os::net::tcp_costs& tcosts = os::net::tcp_costs{})
     {
         sc.eth_rx = sc.ip_rx = sc.udp_rx = sc.udp_tx = sc.ip_tx = sc.eth_tx = &zero;
         const os::net::tcp_params* params[2] = {&p0, &p1};
@@ -78,7 +79,7 @@ struct tcp_pair {
             h.stack->set_interface([this, i](os::net::pkt& f) { transmit(i, f); },
                                    [&h](os::net::pkt& b) { h.pool->free(b); },
                                    [&h](os::net::pkt& b) { return h.pool->alloc(b); });
-            h.tcp = std::make_unique<os::net::tcp_layer>(*h.stack, *params[i], os::net::tcp_costs{}, 11 + i);
+            h.tcp = std::make_unique<os::net::tcp_layer>(*h.stack, *params[i], tcosts, 11 + i);
             h.tcp->set_clock([this] { return now; });
         }
         s[0].stack->add_static_arp(s[1].ip, s[1].mac);
@@ -138,6 +139,7 @@ struct tcp_pair {
             b.off = 0;
             std::memcpy(b.data, f.bytes.data(), f.bytes.size());
             b.len = static_cast<uint32_t>(f.bytes.size());
+            b.request = h.core->open_request();   // as a driver does for each frame
             h.stack->input(b);
         }
         for (side& h : s)

@@ -27,3 +27,20 @@ TEST(accounting, folded_request_moves_its_work_to_the_next_request)
     a.fold(no_request, carry);   // nothing to fold
     EXPECT_EQ(a.folded(), 1u);
 }
+
+TEST(accounting, merged_request_joins_the_other)
+{
+    accounting a;
+    accounting::row carry{};
+    const request_id first = a.open(carry);
+    const request_id second = a.open(carry);
+    a.charge(first, category::net_stack_in, 70);
+    a.charge(second, category::net_stack_in, 30);
+    a.merge(first, second);
+    EXPECT_EQ(a.of(first)[static_cast<unsigned>(category::net_stack_in)], 0.0);
+    EXPECT_EQ(a.of(second)[static_cast<unsigned>(category::net_stack_in)], 100.0);
+    EXPECT_EQ(a.totals()[static_cast<unsigned>(category::net_stack_in)], 100.0);
+    EXPECT_EQ(a.folded(), 1u);
+    a.merge(second, second);   // nothing
+    EXPECT_EQ(a.folded(), 1u);
+}
