@@ -73,6 +73,7 @@ public:
     void input(pkt& frame);
 
     void register_protocol(uint8_t proto, proto_input input) { m_protocols[proto] = std::move(input); }
+    void unregister_protocol(uint8_t proto) { m_protocols.erase(proto); }
     bool bind_udp(uint16_t port, udp_input input);
     void unbind_udp(uint16_t port) { m_udp_ports.erase(port); }
 

@@ -999,7 +999,7 @@ tcp_layer::tcp_layer(net_stack& stack, const tcp_params& params, const tcp_costs
 
 tcp_layer::~tcp_layer()
 {
-    m_stack.register_protocol(ip_proto::tcp, nullptr);
+    m_stack.unregister_protocol(ip_proto::tcp);   // later segments count as an unknown protocol
     for (auto& [id, c] : m_impl->conns)
         m_impl->free_buffers(*c);
 }
