@@ -642,6 +642,11 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
         return notify(id, ready_before, true);
     }
 
+    // TIME-WAIT ignores resets (RFC 1337 section 3, fix F1): a RST answering a stray duplicate of
+    // our last ACK must not cut 2 MSL short ("TIME-WAIT assassination").
+    if (from == tcp_state::time_wait && rst)
+        return;
+
     // Synchronized states and SYN-RECEIVED (RFC 9293 section 3.10.7.4).
     const uint32_t seg_len = data_len + (syn ? 1 : 0) + (fin ? 1 : 0);
     const uint32_t rcv_wnd = offered_window(c);
@@ -750,8 +755,11 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
     }
     if (r.has(tcp_action::send_ack))
         ack_now = true;
+    const uint64_t out_before = self.m_stats.segments_out;
     push(c);   // new room in the windows, or data waiting for the handshake
-    if (ack_now) {
+    // Data sent just now carried the ACK (as Linux's tcp_data_snd_check before tcp_ack_snd_check):
+    // no separate one with the same number after it.
+    if (ack_now && self.m_stats.segments_out == out_before) {
         send_ack(c);
     } else if (c.unacked_bytes > 0 && c.deadline[t_delack] == 0) {
         arm(c, t_delack, now() + p.delayed_ack_ns);

@@ -285,6 +285,11 @@ TEST(tcp_transfer, capture_passes_tshark_expert_analysis)
     const std::string base = "tshark -n -r '" + pcap.string() + "' -d tcp.port==5000,data -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE ";
     const std::string problems = output_of(base + "-Y '_ws.malformed || _ws.expert.severity >= warning'");
     EXPECT_TRUE(problems.empty()) << "tshark flags:\n" << problems;
+    // Nor a note of its TCP analysis: no retransmission, no lost or out-of-order segment, no
+    // duplicate ACK (data going back carries the ACK; no pure one repeats it).
+    const std::string notes = output_of(base + "-Y 'tcp.analysis.retransmission || tcp.analysis.lost_segment || "
+                                               "tcp.analysis.out_of_order || tcp.analysis.duplicate_ack || tcp.analysis.zero_window'");
+    EXPECT_TRUE(notes.empty()) << "tshark notes:\n" << notes;
     // The handshake with its options, data both ways, and the FINs are all there.
     const std::string syn = output_of(base + "-Y 'tcp.flags.syn == 1 && tcp.options.mss_val == 1460 && tcp.options.wscale.shift == 7' -T fields -e tcp.flags");
     EXPECT_NE(syn.find("0x0002"), std::string::npos) << syn;
@@ -293,5 +298,6 @@ TEST(tcp_transfer, capture_passes_tshark_expert_analysis)
     EXPECT_EQ(std::count(fins.begin(), fins.end(), '\n'), 2) << fins;
     const std::string expert = output_of(base + "-q -z expert,error");
     EXPECT_EQ(expert.find("Errors ("), std::string::npos) << expert;
-    fs::remove(pcap);
+    if (!std::getenv("IOVSIM_KEEP_PCAP"))
+        fs::remove(pcap);
 }
