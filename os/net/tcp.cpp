@@ -88,6 +88,7 @@ struct tcp_layer::impl {
         bool fin_pending = false;   // a FIN arrived beyond a gap
         tcp_seq fin_pending_seq = 0;
         uint32_t unacked_bytes = 0; // received since our last ACK (delayed ACK)
+        bool dupack_due = false;    // an out-of-order segment arrived: a pure duplicate ACK is owed
         uint32_t rcv_mss = 0;       // the largest segment received: the peer's "full size" (Linux's rcv_mss)
         request_id last_request = no_request;
         // what the user is told
@@ -758,8 +759,12 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
     const uint64_t out_before = self.m_stats.segments_out;
     push(c);   // new room in the windows, or data waiting for the handshake
     // Data sent just now carried the ACK (as Linux's tcp_data_snd_check before tcp_ack_snd_check):
-    // no separate one with the same number after it.
-    if (ack_now && self.m_stats.segments_out == out_before) {
+    // no separate one with the same number after it; except the duplicate ACK an out-of-order
+    // segment owes, which counts for the sender's fast retransmit only without data (RFC 5681
+    // section 2), and which Linux's SACK blocks would carry instead.
+    const bool dupack = c.dupack_due;
+    c.dupack_due = false;
+    if (ack_now && (self.m_stats.segments_out == out_before || dupack)) {
         send_ack(c);
     } else if (c.unacked_bytes > 0 && c.deadline[t_delack] == 0) {
         arm(c, t_delack, now() + p.delayed_ack_ns);
@@ -879,6 +884,7 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     if (seq != c.rcv_nxt) {
         // Out of order: held, and an immediate duplicate ACK tells the sender (RFC 5681 section 4.2).
         ack_now = true;
+        c.dupack_due = true;
         auto at = c.ooo.find(seq);
         if (at != c.ooo.end()) {
             if (at->second.len >= len) {
