@@ -66,6 +66,7 @@ struct tcp_layer::impl {
         // congestion control (RFC 5681, RFC 6582)
         uint32_t cwnd = 0, ssthresh = 0xFFFFFFFFu;
         unsigned dupacks = 0;
+        uint32_t limited = 0;       // limited transmit's allowance beyond cwnd (RFC 3042)
         bool in_recovery = false;
         tcp_seq recover = 0;
         // retransmission (RFC 6298)
@@ -334,7 +335,7 @@ struct tcp_layer::impl {
             const bool fin_due = c.fin_queued && (!c.fin_sent || seq_leq(c.snd_nxt, c.fin_seq));
             if (unsent == 0 && !fin_due)
                 break;
-            const uint32_t wnd = std::min(c.snd_wnd, c.cwnd);
+            const uint32_t wnd = std::min(c.snd_wnd, c.cwnd + c.limited);
             const uint32_t in_flight = c.snd_nxt - c.snd_una;
             const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
             uint32_t n = std::min<uint32_t>({unsent, c.snd_mss, usable});
@@ -821,6 +822,7 @@ void tcp_layer::impl::process_ack(conn& c, const tcp_header& h, uint32_t data_le
             c.cwnd += std::max<uint32_t>(1, c.snd_mss * c.snd_mss / c.cwnd);   // congestion avoidance
         }
         c.dupacks = 0;
+        c.limited = 0;
         c.retries = 0;
         c.snd_una = h.ack;
         if (seq_lt(c.snd_nxt, c.snd_una))
@@ -841,10 +843,15 @@ void tcp_layer::impl::process_ack(conn& c, const tcp_header& h, uint32_t data_le
             c.ssthresh = std::max<uint32_t>(c.flight() / 2, 2u * c.snd_mss);
             c.recover = c.snd_max;
             c.in_recovery = true;
+            c.limited = 0;
             retransmit_first(c);
             c.cwnd = c.ssthresh + p.dupack_threshold * c.snd_mss;
         } else if (c.in_recovery) {
             c.cwnd += c.snd_mss;   // each further duplicate: a segment left the network
+        } else if (c.dupacks < p.dupack_threshold) {
+            // Limited transmit (RFC 3042): each of the first duplicates lets one new segment out,
+            // so a small window still draws the duplicates fast retransmit needs.
+            c.limited = c.dupacks * c.snd_mss;
         }
     }
     // The send window (RFC 9293 section 3.10.7.4, fifth step).
@@ -996,6 +1003,7 @@ void tcp_layer::impl::on_rexmit_timer(conn& c)
     c.in_recovery = false;
     c.recover = c.snd_max;
     c.dupacks = 0;
+    c.limited = 0;
     c.snd_nxt = c.snd_una;
     disarm(c, t_rexmit);
     push(c);
