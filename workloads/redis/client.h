@@ -7,11 +7,14 @@
 // SET of the key was in flight) not the version last acknowledged counts as a mismatch.
 //
 // Connections are opened a window at a time (a burst of 1,600 SYNs would overflow the server's
-// accept backlog); the load starts when all are open, each then carrying a request. Replies are counted from the first; the first `warmup` are not measured, the
+// accept backlog); the load starts when all are open, each then carrying a request (the first
+// requests a little apart, so the client's transmit ring is not overrun). Replies are counted from the first; the first `warmup` are not measured, the
 // next `requests` are (latency: from handing the request to TCP to the reply's last byte, at the
 // client), and `tail` more keep the load steady while the measured ones finish. Then requests
 // still outstanding get drain time to answer before they are given up (as the echo client does);
-// the run also ends, giving them up, when nothing has come back for drain time.
+// the run also ends, giving them up, when nothing has come back for drain time. Handshakes get
+// longer (connect_timeout): a server slower to accept than the client connects drops SYNs once its
+// backlog is full, and TCP sends them again only after a second.
 //
 // The client is lean: its own work is one small primitive per request (the TCP layer charges its
 // segments), so a single client core drives the server; busy_fraction() says whether it did.
@@ -39,7 +42,9 @@ struct client_params {
     uint64_t warmup = 1000;            // replies not measured at the start
     uint64_t requests = 10000;         // measured replies
     uint64_t tail = 0;                 // replies after the measured ones, load unchanged
-    double drain_us = 2000;            // silence after which outstanding requests are given up
+    double drain_us = 100'000;         // silence after which outstanding requests are given up
+    double connect_timeout_us = 4e6;   // silence while connecting after which handshakes are given up
+    double start_gap_ns = 1000;        // between the connections' first requests
     uint64_t seed = 1;
 };
 
@@ -67,7 +72,8 @@ public:
     const std::vector<double>& latencies_ns() const { return m_latencies; }
     // Measured replies per simulated second over the measured span (thousands per second).
     double measured_ktps() const;
-    // The share of the run the client core was not waiting for frames.
+    // The share of the load phase (from load_started() to the end) the client core was not
+    // waiting for frames.
     double busy_fraction() const;
     bool finished() const { return m_finished; }
     // When the last connection was open and the load started.
@@ -103,6 +109,7 @@ private:
     void service(conn& c);
     void open_more();
     void start_if_connected();
+    void start_some();
     bool may_send() const;
     void send_request(conn& c);
     void flush(conn& c);
@@ -127,7 +134,9 @@ private:
     std::vector<double> m_latencies;
     client_stats m_stats;
     sc_core::sc_time m_start, m_end, m_measure_start, m_measure_end, m_last_progress;
-    sc_core::sc_time m_connected_at;
+    sc_core::sc_time m_connected_at, m_next_start;
+    std::vector<uint32_t> m_to_start;        // connections whose first request is still to go
+    size_t m_start_pos = 0;
     double m_wait_ns = 0;
     bool m_started = false, m_finished = false;
 };
