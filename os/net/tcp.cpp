@@ -23,6 +23,7 @@ namespace {
 // Ethernet (14 B) in front.
 constexpr uint32_t payload_off = 128;
 constexpr uint16_t ephemeral_first = 32768, ephemeral_last = 60999;   // Linux ip_local_port_range
+constexpr uint64_t oow_ack_interval_ns = 500'000'000;                 // Linux tcp_invalid_ratelimit
 
 enum timer_kind : unsigned { t_rexmit = 0, t_delack = 1, t_timewait = 2, timer_kinds = 3 };
 
@@ -90,6 +91,7 @@ struct tcp_layer::impl {
         tcp_seq fin_pending_seq = 0;
         uint32_t unacked_bytes = 0; // received since our last ACK (delayed ACK)
         bool dupack_due = false;    // an out-of-order segment arrived: a pure duplicate ACK is owed
+        uint64_t last_oow_ack_ns = 0;   // when we last answered an unacceptable segment without data
         uint32_t rcv_mss = 0;       // the largest segment received: the peer's "full size" (Linux's rcv_mss)
         request_id last_request = no_request;
         // what the user is told
@@ -299,7 +301,11 @@ struct tcp_layer::impl {
         ++self.m_stats.segments_out;
         stack.ip_output(b, ip_proto::tcp, c.rip);
     }
-    void send_ack(conn& c) { output(c, c.snd_nxt, 0, tcp_flag::ack); }
+    // A segment without data goes at SND.MAX, not SND.NXT: after a timeout pulled SND.NXT back for
+    // go-back-N, the peer may hold everything up to SND.MAX, and would find an ACK at the old
+    // SND.NXT below its window and drop it, ACK field and all (both ends doing so loop forever).
+    // Linux never pulls snd_nxt back, which amounts to the same.
+    void send_ack(conn& c) { output(c, c.snd_max, 0, tcp_flag::ack); }
     void send_syn(conn& c)
     {
         const bool passive = c.sm.state() == tcp_state::syn_received;
@@ -689,8 +695,18 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
         output_rst(c, h.ack, false);
     }
     if (!r.accepted) {
-        if (r.has(tcp_action::send_ack))
-            send_ack(c);
+        if (r.has(tcp_action::send_ack)) {
+            // An unacceptable segment without data is answered at most every 500 ms (Linux's
+            // tcp_oow_rate_limited, tcp_invalid_ratelimit): two ends that disagree about the
+            // window would otherwise trade ACKs forever.
+            const bool control_only = data_len == 0 && !syn && !fin;
+            const uint64_t t = now();
+            if (!control_only || c.last_oow_ack_ns == 0 || t - c.last_oow_ack_ns >= oow_ack_interval_ns) {
+                if (control_only)
+                    c.last_oow_ack_ns = t;
+                send_ack(c);
+            }
+        }
         return;
     }
     if (c.sm.state() == tcp_state::listen) {
@@ -953,7 +969,7 @@ void tcp_layer::impl::abort_conn(conn& c, bool rst)
 {
     if (rst) {
         ++self.m_stats.resets_out;
-        output_rst(c, c.snd_nxt, false);
+        output_rst(c, c.snd_max, false);
     }
     c.err = true;
     delete_tcb(c);
@@ -1223,7 +1239,7 @@ void tcp_layer::abort(tcp_id id)
     const tcp_transition r = c->sm.on_user(tcp_user_call::abort);
     if (r.has(tcp_action::send_rst)) {
         ++m_stats.resets_out;
-        m.output_rst(*c, c->snd_nxt, false);
+        m.output_rst(*c, c->snd_max, false);
     }
     m.delete_tcb(*c);
 }

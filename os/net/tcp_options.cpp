@@ -61,14 +61,12 @@ tcp_window_choice choose_rcv_window(uint32_t free_space, uint32_t offered, uint3
     const uint32_t fresh = free_space & ~(unit - 1);
     if (fresh > offered && (fresh - offered >= std::min(buffer / 2, mss) || (offered == 0 && fresh >= buffer / 2)))
         return {fresh, static_cast<uint16_t>(fresh >> wscale)};
-    // Otherwise the current offer stands. Its right edge is kept by rounding up when the buffer
-    // has room for it (as Linux's tcp_select_window does); when it does not (the offer already
-    // went past the free space by a rounding), by rounding down: a shrink below one scale unit,
-    // which RFC 7323 section 2.4 lets a receiver make.
+    // Otherwise the current offer stands, its right edge kept by rounding up, even past the free
+    // space (as Linux's tcp_select_window does): pulling it back, even by less than one scale unit,
+    // would leave a sender that used the old edge with a SND.MAX beyond our window, and its ACKs
+    // (sent at SND.MAX) unacceptable to us.
     offered = std::min(offered, cap);
-    uint32_t field = (offered + unit - 1) >> wscale;
-    if ((field << wscale) > free_space && offered % unit != 0)
-        field = offered >> wscale;
+    const uint32_t field = (offered + unit - 1) >> wscale;
     return {field << wscale, static_cast<uint16_t>(field)};
 }
 

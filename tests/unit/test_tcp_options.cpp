@@ -83,12 +83,11 @@ TEST(tcp_window, scaled_offers_are_whole_units)
     const tcp_window_choice w = choose_rcv_window(262'144, 0, 262'144, 1460, 7);
     EXPECT_EQ(w.window, 262'144u);
     EXPECT_EQ(w.field, 2048);
-    // A kept offer is rounded up when the buffer has room for the rounding ...
+    // A kept offer is rounded up, never down: its right edge stays, even past the free space.
     const tcp_window_choice up = choose_rcv_window(100'500, 100'001, 262'144, 1460, 7);
     EXPECT_EQ(up.window, 100'096u);
-    // ... and down (a shrink below one unit) when it does not.
-    const tcp_window_choice down = choose_rcv_window(50'000, 100'001, 262'144, 1460, 7);
-    EXPECT_EQ(down.window, 99'968u);
+    const tcp_window_choice full = choose_rcv_window(50'000, 100'001, 262'144, 1460, 7);
+    EXPECT_EQ(full.window, 100'096u);
     // The field saturates at 65535 units.
     EXPECT_EQ(choose_rcv_window(1u << 30, 0, 1u << 30, 1460, 7).field, 0xFFFF);
 }
