@@ -3,6 +3,8 @@
 #include "sim/kinds/fsync_overhead.h"
 #include "sim/kinds/log_crash.h"
 #include "sim/kinds/perf_isolation.h"
+#include "sim/kinds/redis_breakdown.h"
+#include "sim/kinds/redis_throughput.h"
 #include "sim/kinds/udp_echo_breakdown.h"
 #include "sim/kinds/udp_echo_throughput.h"
 #include "sim/kinds/vsic_overhead.h"
@@ -18,6 +20,8 @@ const std::vector<experiment_kind>& experiment_kinds()
         perf_isolation_kind(),
         fsync_overhead_kind(),
         log_crash_kind(),
+        redis_breakdown_kind(),
+        redis_throughput_kind(),
     };
     return kinds;
 }

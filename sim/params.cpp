@@ -12,6 +12,7 @@
 #include "sim/sweep.h"
 #include "sim/trace.h"
 #include "sim/kinds/vsic_overhead.h"
+#include "sim/redis_testbed.h"
 #include "sim/storage_testbed.h"
 #include "sim/tenant_testbed.h"
 #include "sim/testbed.h"
@@ -96,6 +97,7 @@ cfg::schema build()
     tenant_testbed::declare(s);
     declare_fsync_overhead(s);
     declare_log_crash(s);
+    redis_testbed::declare(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

@@ -221,9 +221,11 @@ reference_table load_reference(const std::string& json_path)
 
         const json& total = column["total"];
         const std::string total_where = where + ".total";
-        check_keys(json_path, total_where, total, {"mean", "sigma", "sigma_bound"});
+        check_keys(json_path, total_where, total, {"mean", "sigma", "sigma_bound", "p99"});
         table.totals[key] = reference_cell{read_number(json_path, total_where, total, "mean", 1e9), 100.0};
         table.total_sigma[key] = read_number(json_path, total_where, total, "sigma", 1e9);
+        if (total.contains("p99"))
+            table.total_p99[key] = read_number(json_path, total_where, total, "p99", 1e9);
         if (total.contains("sigma_bound")) {
             if (total["sigma_bound"] != "upper")
                 schema_error(json_path, total_where + ".sigma_bound", "the only bound is \"upper\"");
@@ -387,6 +389,7 @@ std::string to_markdown(const breakdown_report& report, const reference_table* r
     }
 
     std::vector<std::string> total_line{"total"};
+    std::vector<std::string> p99_line{"p99"};
     std::vector<std::string> e2e_line{"end_to_end"};
     for (const auto& column : report.columns) {
         total_line.push_back(column.total_ns.count() == 0
@@ -405,6 +408,13 @@ std::string to_markdown(const breakdown_report& report, const reference_table* r
         }
         paper_and_error(total_line, column.key, "total", paper_text);
 
+        p99_line.push_back(column.total_ns.count() == 0 ? std::string(no_value) : two_decimals(us(column.total_ns.percentile(99.0))));
+        std::string paper_p99 = no_value;
+        if (ref)
+            if (const auto it = ref->total_p99.find(column.key); it != ref->total_p99.end())
+                paper_p99 = two_decimals(it->second);
+        paper_and_error(p99_line, column.key, "p99", paper_p99);
+
         e2e_line.push_back(column.end_to_end_ns.count() == 0
                                ? std::string(no_value)
                                : fmt::format("{} (σ {})", two_decimals(us(column.end_to_end_ns.mean())),
@@ -412,6 +422,8 @@ std::string to_markdown(const breakdown_report& report, const reference_table* r
         paper_and_error(e2e_line, column.key, "end_to_end", no_value);
     }
     cells.push_back(total_line);
+    if (ref && !ref->total_p99.empty())
+        cells.push_back(p99_line);
     cells.push_back(e2e_line);
 
     std::string out = fmt::format("{}, seed {}: time per request on the server in µs (% of total)\n\n",

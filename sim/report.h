@@ -52,6 +52,8 @@ struct reference_table {
     std::map<std::string, double> total_sigma;
     // Rows whose own sigma the paper gives (a figure's error bar): column -> row -> us.
     std::map<std::string, std::map<std::string, double>> row_sigma;
+    // The 99th percentile of the total, where the paper gives it (printed beside ours, not judged).
+    std::map<std::string, double> total_p99;
     // Columns whose total sigma the paper gives only as an upper bound ("<0.01").
     std::set<std::string> sigma_upper_bound;
 };

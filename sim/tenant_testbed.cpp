@@ -16,18 +16,6 @@ constexpr unsigned max_servers = 16;
 
 sc_time ns(double v) { return sc_time(v, SC_NS); }
 
-// Address i of a block that starts at the configured base (load_run_config checked it parses).
-wire::ipv4_addr nth_ip(const cfg::config& c, const std::string& key, unsigned i)
-{
-    return wire::ipv4_addr{wire::ipv4_addr::parse(c.get_string(key))->value + i};
-}
-wire::mac_addr nth_mac(const cfg::config& c, const std::string& key, unsigned i)
-{
-    wire::mac_addr m = *wire::mac_addr::parse(c.get_string(key));
-    m.bytes[5] = static_cast<uint8_t>(m.bytes[5] + i);
-    return m;
-}
-
 } // namespace
 
 void tenant_testbed::declare(cfg::schema& s)

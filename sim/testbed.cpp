@@ -22,6 +22,18 @@ sc_time ns(double v) { return sc_time(v, SC_NS); }
 
 } // namespace
 
+wire::ipv4_addr nth_ip(const cfg::config& c, const std::string& key, unsigned i)
+{
+    return wire::ipv4_addr{wire::ipv4_addr::parse(c.get_string(key))->value + i};
+}
+
+wire::mac_addr nth_mac(const cfg::config& c, const std::string& key, unsigned i)
+{
+    wire::mac_addr m = *wire::mac_addr::parse(c.get_string(key));
+    m.bytes[5] = static_cast<uint8_t>(m.bytes[5] + i);
+    return m;
+}
+
 models::dram_params dram_params_of(const cfg::config& c, uint64_t dram_bytes)
 {
     models::dram_params dp;
@@ -184,13 +196,13 @@ uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p)
 
 // The client's kernel brings its NIC up and hands queue 0 of the PF to the load generator's
 // dataplane.
-std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip)
+std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip,
+                                                                 const os::dataplane::dataplane_params& dpp)
 {
     os::cpu_core& core = *h.core;
     os::dev::dev_handle pf{&core, models::nic_pf_bar0};
     os::kernel::e10k_set_address(pf, os::category::scheduler, 0, mac, 0);
     os::kernel::e10k_enable(pf, os::category::scheduler);
-    const os::dataplane::dataplane_params dpp;
     os::kernel::vnic_grant g;
     g.bar = models::nic_pf_bar0;
     g.rx_regs = e10k::pf::RDBAL0;

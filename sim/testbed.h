@@ -32,6 +32,11 @@
 
 namespace iovsim::sim {
 
+// Address i of a block that starts at the configured base (the config's check made sure it parses;
+// a MAC's last octet + i).
+wire::ipv4_addr nth_ip(const cfg::config& c, const std::string& key, unsigned i);
+wire::mac_addr nth_mac(const cfg::config& c, const std::string& key, unsigned i);
+
 // The platform file's settings of the shared hardware pieces (every testbed builds hosts from them).
 models::dram_params dram_params_of(const cfg::config& c, uint64_t dram_bytes);
 models::pcie_params pcie_params_of(const cfg::config& c);
@@ -87,7 +92,10 @@ uint64_t dataplane_region_bytes(const os::dataplane::dataplane_params& p);
 // A client host's kernel brings its NIC up with `mac` and hands queue 0 of the PF to a load
 // generator's dataplane (a lean client stack, so the server is what a measurement sees). Runs on
 // the host's core 0; the dataplane is initialized.
-std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip);
+// `dpp`: the dataplane's rings and buffers (a load generator with many requests in flight needs
+// rings that hold their replies).
+std::unique_ptr<os::dataplane::dataplane> start_client_dataplane(host& h, wire::mac_addr mac, wire::ipv4_addr ip,
+                                                                 const os::dataplane::dataplane_params& dpp = {});
 
 struct column_setup {
     std::string column;

@@ -281,8 +281,12 @@ public:
             checkpoint(env, c, st);
         write_journal(env, st, n + descriptors);
         env.wait_io();
+        // The commit block goes as WRITE_FLUSH_FUA: the block layer's flush sequence (blk-flush.c)
+        // issues the preflush and only once it has completed the write (a flush command does not
+        // order the writes queued behind it in the device).
         env.submit_flush();
         ++st.flushes;
+        env.wait_io();
         write_journal(env, st, 1);   // the commit block
         env.wait_io();
         m_checkpoint.insert(m_running.begin(), m_running.end());
@@ -509,6 +513,7 @@ public:
         env.run(category::fs, *m_c.btrfs_sync_log);
         env.submit_flush();
         ++m_stats.flushes;
+        env.wait_io();   // the preflush completes before the FUA write is issued (blk-flush.c)
         env.submit_write(0, 1, io_kind::super);
         count(io_kind::super, 1);
         env.wait_io();

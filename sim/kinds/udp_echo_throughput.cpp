@@ -45,7 +45,9 @@ struct counters {
     double pcie_up_ns = 0, pcie_down_ns = 0;   // time each direction of it was sending
 };
 
-double busy_ns(const os::accounting& acct)
+} // namespace
+
+double accounted_busy_ns(const os::accounting& acct)
 {
     double ns = 0;
     auto add = [&ns](const os::accounting::row& r) {
@@ -59,10 +61,12 @@ double busy_ns(const os::accounting& acct)
     return ns;
 }
 
-uint64_t nic_drops(const nic::e10k_stats& s)
+uint64_t nic_drop_count(const nic::e10k_stats& s)
 {
     return s.rx_buffer_overflow + s.rx_no_descriptor + s.rx_queue_disabled + s.rx_buffer_too_small;
 }
+
+namespace {
 
 uint64_t dataplane_drops(const os::dataplane::dataplane* dp)
 {
@@ -74,14 +78,14 @@ counters take(testbed& tb)
     counters k;
     k.replies = tb.client().received();
     k.served = tb.server_accounting().requests();
-    k.server_busy_ns = busy_ns(tb.server_accounting());
-    k.client_busy_ns = busy_ns(*tb.client_host().acct);
+    k.server_busy_ns = accounted_busy_ns(tb.server_accounting());
+    k.client_busy_ns = accounted_busy_ns(*tb.client_host().acct);
     const nic::e10k_stats& s = tb.server().nic->stats();
     k.rx_frames = s.rx_frames;
     k.rx_bytes = s.rx_bytes;
     k.tx_frames = s.tx_frames;
     k.tx_bytes = s.tx_bytes;
-    k.nic_drops = nic_drops(s) + nic_drops(tb.client_host().nic->stats());
+    k.nic_drops = nic_drop_count(s) + nic_drop_count(tb.client_host().nic->stats());
     k.switch_drops = tb.network_switch().dropped();
     k.dataplane_drops = dataplane_drops(tb.server_dataplane()) + dataplane_drops(tb.client_dataplane());
     k.tlps_up = tb.server().link->tlps_up();

@@ -4,6 +4,8 @@
 // with many requests outstanding, and the application's own work per request swept
 // (workload.echo.processing_us). Throughput is counted at the client over a steady-state window
 // after a warm-up, with the counters that say what limits it (core, link, drops, PCIe).
+#include "models/nic/e10k.h"
+#include "os/core/accounting.h"
 #include "sim/config.h"
 #include "sim/experiment.h"
 
@@ -13,5 +15,11 @@ namespace iovsim::sim {
 void declare_udp_echo_throughput(cfg::schema& s);
 
 experiment_kind udp_echo_throughput_kind();
+
+// Shared with the other throughput kinds: a core's work in its accounting (every request's and the
+// unattributed work's charges of request-work categories: not idle, not polling an empty ring),
+// and the receive drops an e10k counted.
+double accounted_busy_ns(const os::accounting& acct);
+uint64_t nic_drop_count(const nic::e10k_stats& s);
 
 } // namespace iovsim::sim

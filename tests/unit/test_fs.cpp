@@ -126,12 +126,13 @@ TEST(fs_ext3, fsync_commits_through_kjournald_ordered_data_first)
     std::vector<std::string> seq;
     for (const auto& r : env.log)
         seq.push_back(r.what == "w" ? std::string("w:") + (r.kind == io_kind::data ? "data" : r.kind == io_kind::journal ? "journal" : "meta") : r.what);
+    // The commit block is written only once the preflush has completed (WRITE_FLUSH_FUA).
     const std::vector<std::string> want = {"thread:kjournald", "w:data",    "wait", "w:journal", "wait", "f",
-                                           "w:journal",        "wait",      "end:kjournald"};
+                                           "wait",             "w:journal", "wait", "end:kjournald"};
     EXPECT_EQ(seq, want);
     EXPECT_EQ(env.log[3].count, 4u);   // descriptor + 3 metadata blocks
-    EXPECT_EQ(env.log[6].count, 1u);   // commit block
-    EXPECT_EQ(env.log[6].block, env.log[3].block + 4);   // right after them in the journal
+    EXPECT_EQ(env.log[7].count, 1u);   // commit block
+    EXPECT_EQ(env.log[7].block, env.log[3].block + 4);   // right after them in the journal
     EXPECT_EQ(b.fs->stats().commits, 1u);
 }
 

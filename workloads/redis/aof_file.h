@@ -34,6 +34,8 @@ public:
         return {m_contents.begin(), m_contents.begin() + static_cast<std::ptrdiff_t>(m_durable)};
     }
     uint64_t size() const { return m_contents.size(); }
+    // Everything written has been synced.
+    bool synced() const { return m_durable == m_contents.size(); }
     const aof_stats& stats() const { return m_stats; }
 
 private:

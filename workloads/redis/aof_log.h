@@ -29,6 +29,8 @@ public:
 
     // The payloads of the durable entries still in the log, in order.
     std::vector<uint8_t> durable_bytes() const;
+    // Everything written is durable.
+    bool synced() const { return m_log.log().durable_seq() >= m_last_seq; }
     const aof_log_stats& stats() const { return m_stats; }
 
 private:
