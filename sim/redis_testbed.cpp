@@ -247,6 +247,23 @@ uint64_t redis_testbed::aof_written() const
 
 double redis_testbed::simulated_us() const { return sc_time_stamp().to_seconds() * 1e6; }
 
+bool redis_testbed::clients_started() const
+{
+    for (const client_side& cs : m_clients)
+        if (!cs.load)
+            return false;
+    return true;
+}
+
+uint64_t redis_testbed::connections_settled() const
+{
+    uint64_t n = 0;
+    for (const client_side& cs : m_clients)
+        if (cs.load)
+            n += cs.load->stats().connected + cs.load->stats().connect_failures;
+    return n;
+}
+
 const os::net::tcp_layer* redis_testbed::server_tcp() const
 {
     if (m_linux)

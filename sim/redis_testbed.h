@@ -64,6 +64,10 @@ public:
     workloads::redis::server& app() { return *m_app; }
     unsigned clients() const { return static_cast<unsigned>(m_clients.size()); }
     const workloads::redis::client& client(unsigned i) const { return *m_clients.at(i).load; }
+    // The clients' load generators have started (each is created once the server listens).
+    bool clients_started() const;
+    // Connections the clients have opened or given up so far.
+    uint64_t connections_settled() const;
     host& client_host(unsigned i) { return *m_clients.at(i).h; }
     // The AOF as a replay after the run would read it: the file's synced bytes, or the log's
     // durable entries.

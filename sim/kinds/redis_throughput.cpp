@@ -68,12 +68,7 @@ nlohmann::json run_point(const cfg::config& experiment, const std::string& colum
     // First every connection opens (the load starts once all are), then the warm-up.
     const auto connections = static_cast<uint64_t>(c.get_int("workload.redis.connections"));
     const sc_time limit(c.get_real("experiment.max_sim_ms"), sc_core::SC_MS);
-    auto opened = [&tb] {
-        uint64_t n = 0;
-        for (unsigned i = 0; i < tb.clients(); ++i)
-            n += tb.client(i).stats().connected + tb.client(i).stats().connect_failures;
-        return n;
-    };
+    auto opened = [&tb] { return tb.connections_settled(); };
     while (opened() < connections && sc_core::sc_time_stamp() < limit)
         sc_core::sc_start(sc_time(1, sc_core::SC_MS));
     if (opened() < connections)
