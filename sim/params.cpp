@@ -104,6 +104,8 @@ cfg::schema build()
     s.add_int("os.linux.tx_ring", 512, 8, 8192, "", "ixgbe default ring size");
     s.add_int("os.linux.buffers", 2048, 64, 1 << 20, "", "receive and transmit buffers of the driver");
     s.add_int("os.linux.napi_budget", 64, 1, 4096, "", "NAPI weight (Linux default 64)");
+    s.add_int("os.linux.txqueuelen", 1000, 1, 1 << 20, "",
+              "frames the default qdisc (pfifo_fast) holds while the driver's queue is stopped (Linux default txqueuelen 1000)");
     s.add_real("os.linux.itr_us", 0, 0, 1000, "us", "interrupt throttling interval (EITR); 0: every completion interrupts");
     s.add_bool("os.linux.dca", true, "DCA on: DMA'd lines are placed in the LLC (the paper's Linux had DCA, Arrakis did not)");
     s.add_int("os.dataplane.rx_ring", 512, 8, 8192, "", "VF receive ring");

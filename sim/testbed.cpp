@@ -173,6 +173,7 @@ os::linux_path::linux_params linux_params_of(const cfg::config& c)
     lp.tx_ring = static_cast<uint32_t>(c.get_int("os.linux.tx_ring"));
     lp.buffers = static_cast<uint32_t>(c.get_int("os.linux.buffers"));
     lp.napi_budget = static_cast<unsigned>(c.get_int("os.linux.napi_budget"));
+    lp.txqueuelen = static_cast<uint32_t>(c.get_int("os.linux.txqueuelen"));
     lp.itr_us = c.get_real("os.linux.itr_us");
     lp.dca = c.get_bool("os.linux.dca");
     return lp;

@@ -47,4 +47,12 @@ void e10k_pf_route_irq(const dev::dev_handle& pf, category c, unsigned q, unsign
     pf.write_reg(c, reg::pf::EIMS, 1u << vector);
 }
 
+void e10k_pf_route_tx_irq(const dev::dev_handle& pf, category c, unsigned q, unsigned vector, bool on)
+{
+    const uint32_t shift = (q % 2) * 16 + 8;
+    const uint32_t ivar_off = reg::pf::IVAR0 + 4 * (q / 2);
+    const uint32_t ivar = pf.read_reg(c, ivar_off) & ~(0xFFu << shift);
+    pf.write_reg(c, ivar_off, on ? ivar | (reg::IVAR_ALLOC_VAL | vector) << shift : ivar);
+}
+
 } // namespace iovsim::os::kernel

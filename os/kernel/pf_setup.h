@@ -15,5 +15,8 @@ void e10k_enable(const dev::dev_handle& pf, category c);
 // the host interrupt number `irq`, sets its throttling interval, auto-masks and enables it.
 void e10k_pf_route_irq(const dev::dev_handle& pf, category c, unsigned q, unsigned vector, unsigned apic,
                        unsigned irq, double interval_us);
+// Maps (or unmaps) the transmit cause of PF queue `q` to MSI-X `vector`: IVAR(q/2) bits 15:8 for an
+// even queue, 31:24 for an odd one, read-modify-write so the receive entries stay.
+void e10k_pf_route_tx_irq(const dev::dev_handle& pf, category c, unsigned q, unsigned vector, bool on);
 
 } // namespace iovsim::os::kernel

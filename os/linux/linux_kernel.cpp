@@ -199,6 +199,7 @@ unsigned linux_kernel::napi_poll(unsigned q)
     core.run(category::net_stack_in, m_c.l_napi_poll);
     // Transmit completions first, as ixgbe_poll does; each is work of the request it carried.
     dev::reclaim_sent(core, *qp.tx, *m_pool, m_c.l_tx_clean, m_params.dca);
+    wake_queue(core, q);
     const dev::rx_driver_costs costs{&m_c.l_rx_desc, &m_c.l_rx_refill, m_params.dca};
     unsigned n = 0;
     while (n < m_params.napi_budget && qp.rx->ready()) {
@@ -218,9 +219,64 @@ unsigned linux_kernel::napi_poll(unsigned q)
     return n;
 }
 
+// ixgbe_xmit_frame_ring. A queue without a free descriptor is stopped and the frame goes back to
+// the qdisc (NETDEV_TX_BUSY, dev_requeue_skb); while it is stopped the qdisc holds what comes, up to
+// txqueuelen frames (pfifo_fast's limit; beyond it a drop). Nothing is lost to a full ring.
+// Transmit completions are cleaned in NAPI, which runs on receive interrupts; this driver maps a
+// queue's transmit cause to its vector only while the queue is stopped (as virtio-net enables its
+// transmit callback when its ring fills), so the wake-up never waits for traffic to arrive, and
+// a queue that is not stopped takes no transmit interrupt. Before stopping, it cleans what the
+// device has already written back.
 void linux_kernel::driver_xmit(cpu_core& c, unsigned txq, pkt& frame)
 {
-    ++(dev::transmit(c, *m_queues[txq].tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
+    queue_pair& qp = m_queues[txq];
+    if (!qp.stopped && qp.tx->free_slots() == 0)
+        dev::reclaim_sent(c, *qp.tx, *m_pool, m_c.l_tx_clean, m_params.dca);
+    if (!qp.stopped && qp.tx->free_slots() == 0)
+        stop_queue(c, txq);
+    if (qp.stopped) {
+        if (qp.held.size() >= m_params.txqueuelen) {
+            ++m_stats.qdisc_drops;
+            m_pool->free(frame);
+            return;
+        }
+        frame.request = c.request();
+        qp.held.push_back(frame);
+        ++m_stats.tx_requeued;
+        return;
+    }
+    ++(dev::transmit(c, *qp.tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
+}
+
+// The transmit clean found the queue stopped: once TX_WAKE_THRESHOLD descriptors are free
+// (DESC_NEEDED * 2 = 42 in ixgbe, a quarter of a small ring), netif_wake_subqueue and the qdisc
+// runs (net_tx_action): the held frames go to the ring, each as work of the request it carried.
+void linux_kernel::wake_queue(cpu_core& c, unsigned txq)
+{
+    queue_pair& qp = m_queues[txq];
+    const uint32_t threshold = std::min<uint32_t>(42, m_params.tx_ring / 4);
+    if (!qp.stopped || qp.tx->free_slots() < threshold)
+        return;
+    qp.stopped = false;
+    kernel::e10k_pf_route_tx_irq(dev::dev_handle{&c, models::nic_pf_bar0}, category::net_stack_out, txq, txq, false);
+    const request_id current = c.request();
+    while (!qp.held.empty() && qp.tx->free_slots() > 0) {
+        pkt frame = qp.held.front();
+        qp.held.pop_front();
+        c.set_request(frame.request);
+        c.run(category::net_stack_out, m_c.l_qdisc_dequeue);
+        ++(dev::transmit(c, *qp.tx, *m_pool, m_c.l_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
+    }
+    c.set_request(current);
+    if (!qp.held.empty())
+        stop_queue(c, txq);
+}
+
+void linux_kernel::stop_queue(cpu_core& c, unsigned txq)
+{
+    m_queues[txq].stopped = true;
+    ++m_stats.tx_queue_stops;
+    kernel::e10k_pf_route_tx_irq(dev::dev_handle{&c, models::nic_pf_bar0}, category::net_stack_out, txq, txq, true);
 }
 
 // dev_queue_xmit on the sending core: its own transmit queue (XPS), through the qdisc if there is one.

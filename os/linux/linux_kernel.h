@@ -42,6 +42,7 @@ struct linux_params {
     uint32_t buffers = 2048;      // per queue pair
     uint32_t buf_bytes = 2048;
     unsigned napi_budget = 64;
+    uint32_t txqueuelen = 1000;   // frames the default qdisc holds while the driver's queue is stopped
     double itr_us = 0;            // interrupt throttling interval (EITR)
     bool dca = true;              // the driver enables DCA: DMA'd lines land in the LLC
     unsigned irq = 0x40;          // host interrupt number of queue 0's vector (queue q: irq + q)
@@ -51,6 +52,7 @@ struct linux_params {
 struct linux_stats {
     uint64_t interrupts = 0, napi_polls = 0, rx_packets = 0, rx_errors = 0, rx_no_buffer = 0,
              tx_packets = 0, tx_ring_full = 0, sock_drops = 0;
+    uint64_t tx_queue_stops = 0, tx_requeued = 0;   // netif_stop_subqueue, frames held meanwhile
     uint64_t qdisc_drops = 0, qdisc_watchdogs = 0;
     uint64_t syscalls = 0, timer_interrupts = 0, epoll_wakeups = 0;
 };
@@ -115,6 +117,10 @@ private:
         cpu_core* core = nullptr;
         std::unique_ptr<dev::e10k_rx_ring> rx;
         std::unique_ptr<dev::e10k_tx_ring> tx;
+        // The driver stopped the queue (too few free descriptors): frames wait in the default
+        // qdisc, oldest first, until a transmit clean frees enough (ixgbe's TX_WAKE_THRESHOLD).
+        bool stopped = false;
+        std::deque<net::pkt> held;
     };
     struct queued {
         net::pkt frame;
@@ -126,6 +132,8 @@ private:
     unsigned napi_poll(unsigned q);
     void xmit(net::pkt& frame);
     void driver_xmit(cpu_core& c, unsigned txq, net::pkt& frame);
+    void wake_queue(cpu_core& c, unsigned txq);
+    void stop_queue(cpu_core& c, unsigned txq);
     void qdisc_run(cpu_core& c);
     void arm_watchdog(cpu_core& c);
     void timer_irq(cpu_core& c);
