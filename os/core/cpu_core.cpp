@@ -214,6 +214,8 @@ void cpu_core::charge_ns(category c, double ns)
 {
     if (ns <= 0)
         return;
+    if (m_in_irq)
+        m_irq_ns[static_cast<unsigned>(c)] += ns;
     if (!is_request_work(c))
         m_acct.charge(no_request, c, ns);
     else if (m_request == no_request)
@@ -356,6 +358,7 @@ void cpu_core::poll_interrupts()
         m_irq_pending.pop_front();
         ++m_irqs;
         m_irq_enabled = false;
+        m_in_irq = true;
         const request_id saved = m_request;
         m_request = no_request;
         if (const auto it = m_vector_handlers.find(vector); it != m_vector_handlers.end()) {
@@ -365,6 +368,7 @@ void cpu_core::poll_interrupts()
             m_irq_handler(vector);
         }
         m_request = saved;
+        m_in_irq = false;
         m_irq_enabled = true;
     }
     if (m_need_resched && m_irq_enabled && m_current != nullptr &&

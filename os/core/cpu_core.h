@@ -5,6 +5,7 @@
 // with temporal decoupling) and synchronizes when it waits or touches a device. Interrupts are taken
 // at charge boundaries, when enabled, in the context of whatever runs. A core with nothing to run
 // waits for an interrupt or a wake-up without burning host time (DESIGN.md rule 8).
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -124,6 +125,9 @@ public:
     void poll_interrupts();
 
     uint64_t interrupts_taken() const { return m_irqs; }
+    // Time charged to `c` by interrupt handlers on this core so far (ns): what ran asynchronously,
+    // whichever code it interrupted. An instrumented application can tell it from its own calls.
+    double irq_ns(category c) const { return m_irq_ns[static_cast<unsigned>(c)]; }
     uint64_t context_switches() const { return m_switches; }
 
 private:
@@ -151,6 +155,8 @@ private:
     std::map<unsigned, std::shared_ptr<irq_handler>> m_vector_handlers;   // claimed vectors
     std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)
     bool m_irq_enabled = true;
+    bool m_in_irq = false;
+    std::array<double, category_count> m_irq_ns{};
     sc_core::sc_event m_event;             // interrupt arrival or wake-up
     uint64_t m_irqs = 0;
     uint64_t m_switches = 0;

@@ -64,6 +64,7 @@ struct server_params {
     bool aof = true;                         // appendonly yes, appendfsync always
     bool group_commit = false;               // write + sync once per loop iteration
     bool reply_on_writable = true;           // Redis 2.8: replies go out on the writable event
+    bool receive_in_epoll = true;            // network interrupt work is timed as the epoll row
 };
 
 struct server_stats {
@@ -110,6 +111,8 @@ private:
     };
 
     double now_ns() const;
+    // Network work the core did in interrupt context so far (receive path, protocol timers).
+    double network_irq_ns() const;
     // A measured span of the iteration: its length since `t0`, counted as measured.
     double span(double t0)
     {
@@ -152,7 +155,7 @@ private:
     std::vector<open_request> m_open;            // slab of requests in progress
     std::vector<uint32_t> m_free;
     std::vector<uint32_t> m_iter_parsed, m_iter_sent, m_iter_done, m_iter_abandoned;
-    double m_iter_measured = 0, m_iter_epoll = 0;
+    double m_iter_measured = 0, m_iter_epoll = 0, m_iter_irq = 0;
     std::vector<os::net::epoll_event> m_events;
     std::vector<uint8_t> m_read_buf;
     command m_cmd;
