@@ -133,7 +133,7 @@ const prim_def prims[] = {
     {"linux.tcp_tx", &cost_model::l_tcp_tx, 1500, 5, "tcp_write_xmit + tcp_transmit_skb: cwnd/window tests, skb clone, header and options (estimate)"},
     {"linux.tcp_ack", &cost_model::l_tcp_ack, 900, 4, "tcp_v4_rcv for a segment without data: tcp_ack, tcp_clean_rtx_queue, RTT and cwnd update (estimate)"},
     {"linux.tcp_timer", &cost_model::l_tcp_timer, 600, 3, "a TCP timer's expiry: tcp_write_timer / tcp_delack_timer handler and the socket lock (estimate)"},
-    {"arrakis.tcp_rx", &cost_model::a_tcp_rx, 360, 0, "user-level TCP input: demultiplexing, sequence checks, ACK processing, queueing (estimate: Linux x 0.2, Table 1 ratio)"},
+    {"arrakis.tcp_rx", &cost_model::a_tcp_rx, 1900, 0, "user-level TCP input of a data segment: PCB demultiplexing, sequence checks, ACK processing (freeing acknowledged send data), queueing to the socket (calibrated against Table 2's arrakis_read epoll row, where Arrakis/P receives: 360 as first estimated left it at 0.41 us of 1.12)"},
     {"arrakis.tcp_tx", &cost_model::a_tcp_tx, 300, 0, "user-level TCP output: window tests, header and options (estimate: Linux x 0.2, Table 1 ratio)"},
     {"arrakis.tcp_ack", &cost_model::a_tcp_ack, 180, 0, "user-level TCP, a segment without data: ACK processing only (estimate: Linux x 0.2)"},
     {"arrakis.tcp_timer", &cost_model::a_tcp_timer, 120, 0, "user-level TCP, one timer expiry's handling (estimate: Linux x 0.2)"},

@@ -1,9 +1,9 @@
 // Arrakis Table 2 (Redis, time per request on the server): the experiment's four columns run as
 // configured. The storage rows this model calibrates (fsync: the Linux-like kernel's fsync(2) of the
 // AOF on ext4 on the RAID controller; Arrakis/P's wait until its log append is durable on the VSA)
-// are held to the table's tolerance (±10% or ±0.05 us). Every other cell and the totals are
-// recorded as test properties beside the paper's (the socket, epoll and Redis rows are calibrated
-// by their own code's tests); the reference is read only here, to compare.
+// are held to the table's tolerance (±10% or ±0.05 us), and so are the other cells the calibration
+// brought within it. Every cell is recorded as a test property beside the paper's; the reference is
+// read only here, to compare.
 #include <filesystem>
 #include <set>
 
@@ -28,7 +28,14 @@ TEST(table2, redis_breakdown_storage_rows_within_tolerance)
     const sim::reference_table ref = sim::load_reference((src / "results/reference/arrakis_table2.json").string());
     const auto cells = sim::check_against(report, ref, sim::tolerance{});
 
-    const std::set<std::pair<std::string, std::string>> held = {{"linux_write", "fsync"}, {"arrakis_write", "fsync"}};
+    // Held: the storage rows, and the cells the calibration has brought within tolerance (each a
+    // guard against drift; the others are recorded, see the known gaps in docs/ARCHITECTURE.md).
+    const std::set<std::pair<std::string, std::string>> held = {
+        {"linux_write", "fsync"},   {"arrakis_write", "fsync"},  {"arrakis_read", "epoll"},
+        {"arrakis_read", "recv"},   {"arrakis_read", "parse"},   {"arrakis_read", "lookup"},
+        {"arrakis_read", "send"},   {"arrakis_read", "other"},   {"arrakis_read", "total"},
+        {"arrakis_write", "lookup"}, {"arrakis_write", "log_marshal"}, {"arrakis_write", "total"},
+        {"linux_read", "lookup"},   {"linux_read", "send"},      {"linux_write", "recv"}};
     unsigned paper_cells = 0, within = 0, held_seen = 0;
     for (const auto& cell : cells) {
         if (cell.ref_us > 0)
