@@ -600,7 +600,19 @@ void server::end_iteration(double started)
         for (uint32_t id : m_iter_sent)
             if (!m_open[id].abandoned)
                 served.push_back(id);
-    spread(served, phase::epoll, m_iter_epoll + m_iter_irq);
+    spread(served, phase::epoll, m_iter_epoll);
+    // The network's interrupt work in the iteration received requests and cleaned up after sent
+    // replies: it is shared by every request the iteration parsed or finished sending.
+    if (m_iter_irq > 0) {
+        std::vector<uint32_t> touched;
+        for (uint32_t id : m_iter_parsed)
+            if (!m_open[id].abandoned)
+                touched.push_back(id);
+        for (uint32_t id : m_iter_sent)
+            if (!m_open[id].abandoned && std::find(m_iter_parsed.begin(), m_iter_parsed.end(), id) == m_iter_parsed.end())
+                touched.push_back(id);
+        spread(touched, phase::epoll, m_iter_irq);
+    }
     spread(served, phase::other, other);
     for (uint32_t id : m_iter_done) {
         open_request& o = m_open[id];
