@@ -98,6 +98,19 @@ struct tcp_layer::impl {
         bool err = false;
         // timers: deadline per kind, 0 when not armed
         uint64_t deadline[timer_kinds] = {0, 0, 0};
+        // This connection's code is running (a user call, a segment's or a timer's processing):
+        // the core may take an interrupt at any charge inside it, or another core may run, and
+        // what arrives meanwhile waits until it is done, as Linux's sock_owned_by_user sends
+        // segments to the socket's backlog and defers timers until release_sock.
+        unsigned owned = 0;
+        struct parked {
+            pkt seg;
+            tcp_header h;
+            uint32_t data_len = 0;
+            ipv4_addr src;
+        };
+        std::deque<parked> parked_q;
+        unsigned deferred_timers = 0;   // bit per timer_kind that expired while owned
 
         explicit conn(const rto_params& rp) : rto(rp) {}
         tcp_seq data_end() const { return sbuf_seq + static_cast<uint32_t>(slen); }
@@ -417,6 +430,9 @@ struct tcp_layer::impl {
     // ---- the TCB's end ----------------------------------------------------------------------
     void free_buffers(conn& c)
     {
+        for (conn::parked& b : c.parked_q)
+            stack.release(b.seg);
+        c.parked_q.clear();
         for (pkt& b : c.rq)
             stack.release(b);
         c.rq.clear();
@@ -460,8 +476,24 @@ struct tcp_layer::impl {
         conns.erase(it);
     }
 
+    // ---- ownership (Linux's lock_sock/release_sock) -----------------------------------------
+    struct hold {
+        impl& m;
+        tcp_id id;
+        hold(impl& mm, conn& c) : m(mm), id(c.id) { ++c.owned; }
+        ~hold() { m.release_conn(id); }
+        hold(const hold&) = delete;
+        hold& operator=(const hold&) = delete;
+    };
+    // Drops one hold on `id`; the last one first processes, still holding, what waited: segments
+    // in arrival order, then timers that expired meanwhile.
+    void release_conn(tcp_id id);
+    void run_parked(conn* c, conn::parked& b);
+    void fire_timer(conn& c, timer_kind k);
+
     // ---- input ------------------------------------------------------------------------------
     void input(pkt& seg, const ipv4_header& ip);
+    void dispatch(pkt& seg, const tcp_header& h, uint32_t data_len, ipv4_addr src);
     void listen_input(conn& l, pkt& seg, const tcp_header& h, const tcp_syn_options& opt, ipv4_addr src,
                       uint32_t data_len);
     void conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_t data_len, bool& kept);
@@ -522,20 +554,35 @@ void tcp_layer::impl::input(pkt& seg, const ipv4_header& ip)
     charge(costs.in, data_len == 0 && costs.ack ? costs.ack : costs.rx_segment);
     seg.off += static_cast<uint32_t>(parsed.payload_offset());
     seg.len = data_len;
+    dispatch(seg, h, data_len, ip.src);
+}
+
+void tcp_layer::impl::dispatch(pkt& seg, const tcp_header& h, uint32_t data_len, ipv4_addr src)
+{
     const request_id req = seg.request;
     bool kept = false;
-    auto it = demux.find(tuple_key(ip.src, h.sport, h.dport));
+    tcp_id held = 0;
+    auto it = demux.find(tuple_key(src, h.sport, h.dport));
     if (it != demux.end()) {
         conn& c = *conns.at(it->second);
+        if (c.owned > 0) {
+            // Taken inside the connection's own code: processed now, this segment would find
+            // that code's state half-updated (a segment being sent not yet counted in SND.NXT, so
+            // the ACK's push sends it again). It waits for the holder.
+            c.parked_q.push_back(conn::parked{seg, h, data_len, src});
+            return;
+        }
+        held = c.id;
+        ++c.owned;
         conn_input(c, seg, h, data_len, kept);
     } else {
         auto l = listeners.find(h.dport);
         if (l != listeners.end()) {
-            listen_input(*conns.at(l->second), seg, h, parse_syn_options(h), ip.src, data_len);
+            listen_input(*conns.at(l->second), seg, h, parse_syn_options(h), src, data_len);
         } else if (!(h.flags & tcp_flag::rst)) {
             ++self.m_stats.no_listener;
             const uint32_t seg_len = data_len + ((h.flags & tcp_flag::syn) ? 1 : 0) + ((h.flags & tcp_flag::fin) ? 1 : 0);
-            send_reset_for(h, seg_len, ip.src);
+            send_reset_for(h, seg_len, src);
         }
     }
     if (!kept) {
@@ -545,6 +592,66 @@ void tcp_layer::impl::input(pkt& seg, const ipv4_header& ip)
         // does, to the next request on this core.
         stack.core().fold_request(req);
     }
+    if (held != 0)
+        release_conn(held);
+}
+
+void tcp_layer::impl::release_conn(tcp_id id)
+{
+    for (;;) {
+        conn* c = find(id);
+        if (!c)
+            return;   // gone while held: its backlog went with it
+        if (c->owned > 1 || (c->parked_q.empty() && c->deferred_timers == 0)) {
+            --c->owned;
+            return;
+        }
+        if (!c->parked_q.empty()) {
+            conn::parked b = c->parked_q.front();
+            c->parked_q.pop_front();
+            if (!c->tcb_alive) {
+                // The TCB went away meanwhile: what waited is demultiplexed anew, as if it
+                // arrived now (a listener's, or answered with a reset).
+                std::deque<conn::parked> rest;
+                rest.swap(c->parked_q);
+                rest.push_front(b);
+                c->deferred_timers = 0;
+                --c->owned;
+                for (conn::parked& r : rest)
+                    run_parked(nullptr, r);
+                return;
+            }
+            run_parked(c, b);
+            continue;
+        }
+        for (unsigned k = 0; k < timer_kinds; ++k) {
+            if (c->deferred_timers & (1u << k)) {
+                c->deferred_timers &= ~(1u << k);
+                fire_timer(*c, static_cast<timer_kind>(k));
+                break;   // `c` may be gone: look again
+            }
+        }
+    }
+}
+
+// A parked segment, processed as its arrival would have been: its work is its own request's.
+void tcp_layer::impl::run_parked(conn* c, conn::parked& b)
+{
+    cpu_core& core = stack.core();
+    const request_id saved = core.request();
+    core.set_request(b.seg.request);
+    if (c == nullptr) {
+        dispatch(b.seg, b.h, b.data_len, b.src);
+    } else {
+        const request_id req = b.seg.request;
+        bool kept = false;
+        conn_input(*c, b.seg, b.h, b.data_len, kept);
+        if (!kept) {
+            stack.release(b.seg);
+            core.fold_request(req);
+        }
+    }
+    core.set_request(saved);
 }
 
 void tcp_layer::impl::listen_input(conn& l, pkt& seg, const tcp_header& h, const tcp_syn_options& opt,
@@ -587,6 +694,7 @@ void tcp_layer::impl::listen_input(conn& l, pkt& seg, const tcp_header& h, const
     c.recover = c.iss;
     demux[tuple_key(c.rip, c.rport, c.lport)] = c.id;
     ++l.pending;
+    hold g(*this, c);
     send_syn(c);
     arm_rexmit(c);
 }
@@ -1090,6 +1198,7 @@ tcp_id tcp_layer::connect(ipv4_addr dst, uint16_t dport, uint16_t sport)
         return 0;
     }
     auto& c = m.make_conn();
+    impl::hold g(m, c);
     c.rip = dst;
     c.rport = dport;
     c.lport = sport;
@@ -1114,6 +1223,7 @@ size_t tcp_layer::send(tcp_id id, const uint8_t* data, size_t len)
     const tcp_state s = c->sm.state();
     if (s != tcp_state::established && s != tcp_state::close_wait)
         return 0;
+    impl::hold g(*m_impl, *c);
     const size_t n = std::min<size_t>(len, m_impl->p.snd_buf - c->slen);
     if (c->slen + n > c->sbuf.size())
         m_impl->grow_send_buffer(*c, c->slen + n);
@@ -1134,6 +1244,7 @@ size_t tcp_layer::recv(tcp_id id, uint8_t* buf, size_t len)
     auto* c = m_impl->find(id);
     if (!c || c->listener)
         return 0;
+    impl::hold g(*m_impl, *c);
     size_t done = 0;
     const request_id handed_before = c->last_request;
     request_id prev = no_request;
@@ -1167,6 +1278,7 @@ bool tcp_layer::recv_buffer(tcp_id id, pkt& p)
     auto* c = m_impl->find(id);
     if (!c || c->listener || c->rq.empty())
         return false;
+    impl::hold g(*m_impl, *c);
     p = c->rq.front();
     c->rq.pop_front();
     c->rq_bytes -= p.len;
@@ -1214,6 +1326,7 @@ void tcp_layer::close(tcp_id id)
     }
     if (!c->tcb_alive)
         return m.erase(id);
+    impl::hold g(m, *c);
     const uint32_t before = m.ready_of(*c);
     const tcp_transition r = c->sm.on_user(tcp_user_call::close);
     if (r.has(tcp_action::delete_tcb))
@@ -1236,6 +1349,7 @@ void tcp_layer::abort(tcp_id id)
     c->user_closed = true;
     if (!c->tcb_alive)
         return m.erase(id);
+    impl::hold g(m, *c);
     const tcp_transition r = c->sm.on_user(tcp_user_call::abort);
     if (r.has(tcp_action::send_rst)) {
         ++m_stats.resets_out;
@@ -1279,28 +1393,39 @@ void tcp_layer::run_timers(uint64_t now_ns)
         if (!c)
             continue;
         c->deadline[kind] = 0;
-        m.charge(m.costs.out, m.costs.timer);
-        const uint32_t before = m.ready_of(*c);
-        switch (kind) {
-        case t_rexmit: m.on_rexmit_timer(*c); break;
-        case t_delack:
-            if (c->unacked_bytes > 0) {
-                ++m_stats.delayed_acks;
-                m.send_ack(*c);
-            }
-            break;
-        case t_timewait:   // TIME-WAIT's end, or an orphaned FIN-WAIT-2 given up
-            if (c->sm.state() == tcp_state::time_wait)
-                c->sm.on_timeout(tcp_timeout::time_wait_2msl);
-            else
-                c->sm.on_timeout(tcp_timeout::user_timeout);
-            m.delete_tcb(*c);
-            break;
-        default: break;
+        if (c->owned > 0) {
+            c->deferred_timers |= 1u << kind;   // run when the holder is done (tcp_release_cb)
+            continue;
         }
-        if (m.find(id))
-            m.notify(id, before);
+        impl::hold g(m, *c);
+        m.fire_timer(*c, kind);
     }
+}
+
+void tcp_layer::impl::fire_timer(conn& c, timer_kind kind)
+{
+    const tcp_id id = c.id;
+    charge(costs.out, costs.timer);
+    const uint32_t before = ready_of(c);
+    switch (kind) {
+    case t_rexmit: on_rexmit_timer(c); break;
+    case t_delack:
+        if (c.unacked_bytes > 0) {
+            ++self.m_stats.delayed_acks;
+            send_ack(c);
+        }
+        break;
+    case t_timewait:   // TIME-WAIT's end, or an orphaned FIN-WAIT-2 given up
+        if (c.sm.state() == tcp_state::time_wait)
+            c.sm.on_timeout(tcp_timeout::time_wait_2msl);
+        else
+            c.sm.on_timeout(tcp_timeout::user_timeout);
+        delete_tcb(c);
+        break;
+    default: break;
+    }
+    if (find(id))
+        notify(id, before);
 }
 
 void tcp_layer::set_clock(std::function<uint64_t()> now_ns)

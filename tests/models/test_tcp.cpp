@@ -575,3 +575,54 @@ TEST(tcp, fault_patterns_never_stall_the_stream)
         EXPECT_EQ(net.s[1].pool->available(), 8192u) << seed;
     }
 }
+
+// Segments that arrive while the sender's own code runs (a core takes interrupts at its charge
+// boundaries, so ACKs come in inside send()) wait until that code is done with the connection,
+// as Linux's socket backlog does: taken at once they would find SND.NXT not yet advanced past the
+// segment being sent, and the sender would send data again that was never lost.
+TEST(tcp, acks_arriving_inside_a_send_call_send_nothing_twice)
+{
+    tcp_pair net{tcp_params{}};
+    net.tx_cost_ns = 1000;   // each segment sent takes 1 us of the sender's core: ACKs come in meanwhile
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    const std::vector<uint8_t> data = pattern(1 << 20, 5);
+    std::vector<uint8_t> got;
+    size_t sent = 0;
+    ASSERT_TRUE(net.run_until([&] {
+        while (sent < data.size()) {
+            const size_t n = net.tcp(1).send(k.server, data.data() + sent, std::min<size_t>(16384, data.size() - sent));
+            if (n == 0)
+                break;
+            sent += n;
+        }
+        uint8_t buf[4096];
+        for (size_t n; (n = net.tcp(0).recv(k.client, buf, sizeof buf)) > 0;)
+            got.insert(got.end(), buf, buf + n);
+        return got.size() == data.size();
+    }, net.now + 1'000'000'000));
+    EXPECT_TRUE(got == data);
+    EXPECT_GT(net.nested_inputs, 0u);   // the pattern happened
+    EXPECT_EQ(net.tcp(1).stats().retransmits, 0u);
+    EXPECT_EQ(net.tcp(1).stats().rto_expiries, 0u);
+    EXPECT_EQ(net.tcp(0).stats().duplicates, 0u);
+    EXPECT_EQ(net.tcp(1).stats().segments_out, net.tcp(0).stats().segments_in);
+}
+
+// The same with a wire that drops, duplicates and reorders: recovery (fast retransmit, timeouts,
+// out-of-order queueing) runs with segments and timers waiting for the code that holds the
+// connection, and the stream still arrives whole in both directions.
+TEST(tcp, stream_survives_faults_with_acks_arriving_inside_calls)
+{
+    tcp_pair net{tcp_params{}};
+    net.tx_cost_ns = 1000;
+    net.loss = 0.02;
+    net.dup = 0.01;
+    net.reorder = 0.02;
+    transfer_and_close(net, 256 << 10, 120'000'000'000);
+    EXPECT_GT(net.nested_inputs, 0u);
+    EXPECT_GT(net.dropped, 0u);
+    EXPECT_GT(net.tcp(0).stats().retransmits + net.tcp(1).stats().retransmits, 0u);
+    EXPECT_EQ(net.s[0].pool->available(), 8192u);
+    EXPECT_EQ(net.s[1].pool->available(), 8192u);
+}

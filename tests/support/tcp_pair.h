@@ -2,7 +2,9 @@
 // Two hosts' protocol stacks with TCP joined by an in-memory wire, on a clock the test drives: the
 // protocol logic alone, no simulated core running (their costs are zero). The wire delivers each
 // frame after a fixed latency plus its serialization at a line rate, and can drop, duplicate and
-// delay (reorder) frames with given probabilities from a seeded stream.
+// delay (reorder) frames with given probabilities from a seeded stream. With tx_cost_ns set, each
+// frame sent takes that long on its host, and frames that arrive at the host meanwhile are taken
+// then, inside the sending call, as a core takes interrupts at its charge boundaries.
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -59,6 +61,9 @@ struct tcp_pair {
     std::mt19937_64 rng{7};
     std::multimap<uint64_t, in_flight> wire;   // by arrival time, then in order sent
     std::function<void(const std::vector<uint8_t>&, uint64_t)> tap;
+    uint64_t tx_cost_ns = 0;
+    bool delivering = false;
+    uint64_t nested_inputs = 0;   // frames taken inside a sending call
 
     explicit tcp_pair(const os::net::tcp_params& p0, const os::net::tcp_params& p1 = os::net::tcp_params{},
                       const os::net::tcp_costs& tcosts = os::net::tcp_costs{})
@@ -101,17 +106,50 @@ struct tcp_pair {
         std::uniform_real_distribution<double> u(0, 1);
         if (loss > 0 && u(rng) < loss) {
             ++dropped;
-            return;
+        } else {
+            if (reorder > 0 && u(rng) < reorder) {
+                ++reordered;
+                at += reorder_delay_ns;
+            }
+            if (dup > 0 && u(rng) < dup) {
+                ++duplicated;
+                wire.emplace(at + 1, in_flight{bytes, 1 - from});
+            }
+            wire.emplace(at, in_flight{std::move(bytes), 1 - from});
         }
-        if (reorder > 0 && u(rng) < reorder) {
-            ++reordered;
-            at += reorder_delay_ns;
+        if (tx_cost_ns > 0 && !delivering) {
+            now += tx_cost_ns;
+            take_arrived();
         }
-        if (dup > 0 && u(rng) < dup) {
-            ++duplicated;
-            wire.emplace(at + 1, in_flight{bytes, 1 - from});
+    }
+    // The frames that have arrived by now, at either host (the other one runs meanwhile), then the
+    // timers due; a frame's or a timer's handling is an interrupt's, with no time of its own and
+    // nothing nested inside it.
+    void take_arrived()
+    {
+        delivering = true;
+        while (!wire.empty() && wire.begin()->first <= now) {
+            in_flight f = std::move(wire.begin()->second);
+            wire.erase(wire.begin());
+            ++nested_inputs;
+            deliver(f);
         }
-        wire.emplace(at, in_flight{std::move(bytes), 1 - from});
+        for (side& h : s)   // and the timer interrupts due meanwhile
+            if (h.tcp->next_timer_ns() <= now)
+                h.tcp->run_timers(now);
+        delivering = false;
+    }
+    void deliver(in_flight& f)
+    {
+        side& h = s[f.to];
+        os::net::pkt b;
+        if (!h.pool->alloc(b))
+            return;   // no buffer: dropped as a NIC would
+        b.off = 0;
+        std::memcpy(b.data, f.bytes.data(), f.bytes.size());
+        b.len = static_cast<uint32_t>(f.bytes.size());
+        b.request = h.core->open_request();   // as a driver does for each frame
+        h.stack->input(b);
     }
 
     // The next event: a frame arriving or a timer of either side.
@@ -132,15 +170,9 @@ struct tcp_pair {
         if (!wire.empty() && wire.begin()->first <= now) {
             in_flight f = std::move(wire.begin()->second);
             wire.erase(wire.begin());
-            side& h = s[f.to];
-            os::net::pkt b;
-            if (!h.pool->alloc(b))
-                return true;   // no buffer: dropped as a NIC would
-            b.off = 0;
-            std::memcpy(b.data, f.bytes.data(), f.bytes.size());
-            b.len = static_cast<uint32_t>(f.bytes.size());
-            b.request = h.core->open_request();   // as a driver does for each frame
-            h.stack->input(b);
+            delivering = true;
+            deliver(f);
+            delivering = false;
         }
         for (side& h : s)
             if (h.tcp->next_timer_ns() <= now)
