@@ -215,27 +215,32 @@ const prim_def prims[] = {
     {"arrakis.epoll_scan", &cost_model::a_epoll_scan, 40, 0, "Arrakis/P epoll_wait per queued descriptor: its readiness from the TCP layer, the event out (estimate)"},
     // Redis 2.8 (workloads/redis): estimates from the code paths at IPC ~1, caches warm; those
     // marked calibrated were set, within what the code paths make plausible, against Table 2's
-    // Arrakis/P columns (the path with no kernel crossing in these rows). Copies (arguments out of
+    // Arrakis/P columns (the path with no kernel crossing in these rows). Redis's code and data are
+    // the process's own (process context): after a deep idle they are cold. Their footprints
+    // (lines: code, the client and command structures, the dict's buckets, the AOF buffer; 2-5 KB
+    // per path) are calibrated against Table 2's linux_write column, whose server sleeps in every
+    // fsync (parse 2.34, lookup 1.03, log_marshal 3.64, other 2.12 us, where warm Arrakis/P shows
+    // 1.19, 0.43, 2.43, 0.52). Copies (arguments out of
     // the query buffer, the AOF's two sdscatlen, a GET's value into the reply buffer) are priced
     // per byte by the copy primitives, not here.
-    {"redis.parse", &cost_model::rd_parse, 800, 3,
-     "per command: processInputBuffer and processMultibulkBuffer's header scans (strchr, string2ll), lookupCommand (hash of the name in the command table), processCommand's checks, resetClient and freeClientArgv (calibrated with parse_arg against Table 2's Arrakis/P read parse, 0.66 us; the write's 1.19 us comes out 1.03)"},
-    {"redis.parse_arg", &cost_model::rd_parse_arg, 300, 1,
-     "per argument: createStringObject, a robj and an sds from jemalloc, and its decrRefCount/zfree after the command (calibrated with parse)"},
-    {"redis.lookup", &cost_model::rd_lookup, 200, 2,
-     "lookupKey: dictFind (MurmurHash2 of the key, bucket, chain walk, sdscmp), LRU clock, expireIfNeeded on an empty expires dict (estimate)"},
-    {"redis.set", &cost_model::rd_set, 750, 3,
-     "setKey: dbAdd/dbOverwrite (dictReplace), the old value's decrRefCount and zfree, removeExpire, signalModifiedKey, keyspace notification check, server.dirty and call()'s propagation bookkeeping (calibrated with lookup against Table 2's Arrakis/P write lookup, 0.43 us)"},
-    {"redis.del", &cost_model::rd_del, 300, 2,
-     "dbDelete per key found: dictDelete from expires and the main dict, the key's sds and the value freed (estimate)"},
-    {"redis.log_marshal", &cost_model::rd_log_marshal, 4100, 3,
-     "feedAppendOnlyFile: catAppendOnlyGenericCommand per argument (getDecodedObject, ll2string of the length, sdsMakeRoomFor growing the command's sds by realloc), the SELECT check, server.aof_buf's growth, sdsfree; the two copies are priced per byte (calibrated against Table 2's Arrakis/P write log_marshal, 2.43 us)"},
+    {"redis.parse", &cost_model::rd_parse, 800, 40,
+     "per command: processInputBuffer and processMultibulkBuffer's header scans (strchr, string2ll), lookupCommand (hash of the name in the command table), processCommand's checks, resetClient and freeClientArgv (calibrated with parse_arg against Table 2's Arrakis/P read parse, 0.66 us; the write's 1.19 us comes out 1.03)", proc},
+    {"redis.parse_arg", &cost_model::rd_parse_arg, 300, 13,
+     "per argument: createStringObject, a robj and an sds from jemalloc, and its decrRefCount/zfree after the command (calibrated with parse)", proc},
+    {"redis.lookup", &cost_model::rd_lookup, 200, 10,
+     "lookupKey: dictFind (MurmurHash2 of the key, bucket, chain walk, sdscmp), LRU clock, expireIfNeeded on an empty expires dict (estimate)", proc},
+    {"redis.set", &cost_model::rd_set, 750, 17,
+     "setKey: dbAdd/dbOverwrite (dictReplace), the old value's decrRefCount and zfree, removeExpire, signalModifiedKey, keyspace notification check, server.dirty and call()'s propagation bookkeeping (calibrated with lookup against Table 2's Arrakis/P write lookup, 0.43 us)", proc},
+    {"redis.del", &cost_model::rd_del, 300, 10,
+     "dbDelete per key found: dictDelete from expires and the main dict, the key's sds and the value freed (estimate)", proc},
+    {"redis.log_marshal", &cost_model::rd_log_marshal, 4100, 53,
+     "feedAppendOnlyFile: catAppendOnlyGenericCommand per argument (getDecodedObject, ll2string of the length, sdsMakeRoomFor growing the command's sds by realloc), the SELECT check, server.aof_buf's growth, sdsfree; the two copies are priced per byte (calibrated against Table 2's Arrakis/P write log_marshal, 2.43 us)", proc},
     {"redis.prepare", &cost_model::rd_prepare, 150, 2,
-     "addReply/addReplyBulk: prepareClientToWrite, the bulk header (shared.bulkhdr or _addReplyLongLong), _addReplyToBuffer; a GET's value copy is priced per byte from DRAM (calibrated against Table 2's Arrakis/P prepare: write 0.10 us, read 0.64 us with the value's copy)"},
-    {"redis.loop", &cost_model::rd_loop, 300, 3,
-     "one event-loop iteration's own work: beforeSleep's checks, aeProcessEvents' nearest-timer search and fired-event array (estimate)"},
-    {"redis.event", &cost_model::rd_event, 500, 1,
-     "per fired event outside the calls: the file event's dispatch and the handler's own bookkeeping (readQueryFromClient's sdsMakeRoomFor/sdsIncrLen, lastinteraction, stats; sendReplyToClient's loop and counters) (calibrated against Table 2's Arrakis/P 'other', 0.46-0.52 us with two events per request)"},
+     "addReply/addReplyBulk: prepareClientToWrite, the bulk header (shared.bulkhdr or _addReplyLongLong), _addReplyToBuffer; a GET's value copy is priced per byte from DRAM (calibrated against Table 2's Arrakis/P prepare: write 0.10 us, read 0.64 us with the value's copy)", proc},
+    {"redis.loop", &cost_model::rd_loop, 300, 75,
+     "one event-loop iteration's own work: beforeSleep's checks, aeProcessEvents' nearest-timer search and fired-event array (estimate)", proc},
+    {"redis.event", &cost_model::rd_event, 500, 62,
+     "per fired event outside the calls: the file event's dispatch and the handler's own bookkeeping (readQueryFromClient's sdsMakeRoomFor/sdsIncrLen, lastinteraction, stats; sendReplyToClient's loop and counters) (calibrated against Table 2's Arrakis/P 'other', 0.46-0.52 us with two events per request)", proc},
     {"redis.accept", &cost_model::rd_accept, 1500, 6,
      "per accepted connection: acceptCommonHandler and createClient (client struct of ~1 KB initialized, query buffer, reply list, epoll registration bookkeeping) (estimate)"},
     {"redis.client_request", &cost_model::rd_client, 150, 0,
