@@ -40,8 +40,8 @@ outcome run_mix(sim::redis_path path, uint64_t max_given_up, const std::vector<s
     EXPECT_EQ(cs.mismatches, 0u);
     EXPECT_EQ(cs.error_replies + cs.bad_replies, 0u);
     EXPECT_EQ(cs.connect_failures, 0u);
-    // Known gap on the Linux-like path: now and then a request's arrival is not reported by
-    // epoll_wait (the same run's server never sees it) and the client gives it up at the end.
+    // A request lost on the way would be given up at the end (none is on either path since TCP
+    // holds a connection's segments while its own code runs; the bound stays a parameter).
     EXPECT_LE(cs.connection_errors, max_given_up);
     EXPECT_EQ(cs.given_up, cs.connection_errors);
     EXPECT_GT(cs.gets, 50u);
@@ -83,7 +83,7 @@ outcome run_mix(sim::redis_path path, uint64_t max_given_up, const std::vector<s
 // the server's one core, beside the NIC's.
 TEST(redis_paths, linux_gets_sets_and_durable_aof_on_ext4)
 {
-    run_mix(sim::redis_path::linux_kernel, 1);
+    run_mix(sim::redis_path::linux_kernel, 0);
 }
 
 // Arrakis/P: the AOF as appends to the persistent log on the application's VSA through its VSIC.
