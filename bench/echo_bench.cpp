@@ -4,13 +4,11 @@
 // per-request rows.
 #include "bench/echo_bench.h"
 
-#include <sys/resource.h>
-
-#include <chrono>
 #include <iostream>
 
 #include <fmt/format.h>
 
+#include "bench/measure.h"
 #include "sim/experiment.h"
 #include "sim/params.h"
 #include "sim/testbed.h"
@@ -34,17 +32,12 @@ int echo(uint64_t requests, const std::string& platform_file)
     sim::testbed tb(c, setup);
     tb.server_accounting().set_keep_rows(false);
     tb.client_host().acct->set_keep_rows(false);
-    const auto start = std::chrono::steady_clock::now();
-    const bool ok = tb.run();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    const double rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+    const measured m = measure([&] { return tb.run(); });
     const uint64_t done = tb.client().received();
     std::cout << fmt::format("requests={} simulated_us={:.1f} wall_s={:.3f} mean_rtt_us={:.3f}\n", done,
-                             tb.simulated_us(), wall, done ? tb.simulated_us() / static_cast<double>(done) : 0.0);
-    std::cout << fmt::format("roundtrips_per_s={:.0f} peak_rss_mb={:.1f}\n", static_cast<double>(done) / wall, rss_mb);
-    return ok ? 0 : 1;
+                             tb.simulated_us(), m.wall_s, done ? tb.simulated_us() / static_cast<double>(done) : 0.0);
+    std::cout << fmt::format("roundtrips_per_s={:.0f} peak_rss_mb={:.1f}\n", static_cast<double>(done) / m.wall_s, m.peak_rss_mb);
+    return m.ok ? 0 : 1;
 }
 
 } // namespace iovsim::bench

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <fstream>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <systemc>
 
 #include "bench/echo_bench.h"
+#include "bench/redis_bench.h"
 #include "sim/experiment.h"
 #include "sim/params.h"
 #include "sim/plot.h"
@@ -144,6 +146,16 @@ int sc_main(int argc, char* argv[])
     std::string platform = default_platform();
     bench_echo->add_option("--requests,-n", requests, "round trips to simulate")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
     bench_echo->add_option("--platform", platform, "platform file");
+    auto* bench_redis = bench->add_subcommand(
+        "redis", "Redis-like server under 1,600 connections (TCP, epoll, AOF): simulated requests per wall second, peak memory");
+    uint64_t redis_requests = 20000;
+    std::string redis_path = "arrakis_p";
+    std::string redis_config = (fs::path(sim::source_dir()) / "configs" / "experiments" / "redis_throughput.yaml").string();
+    std::vector<std::string> redis_sets;
+    bench_redis->add_option("--requests,-n", redis_requests, "measured replies to simulate")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+    bench_redis->add_option("--path", redis_path, "server path: linux or arrakis_p")->check(CLI::IsMember({"linux", "arrakis_p"}));
+    bench_redis->add_option("--config", redis_config, "experiment file whose platform and workload settings are used");
+    bench_redis->add_option("--set", redis_sets, "override a parameter: key=value (repeatable)");
     bench->require_subcommand(1);
 
     try {
@@ -170,9 +182,10 @@ int sc_main(int argc, char* argv[])
         std::cout << cfg::config(sim::parameters()).to_yaml();
         return 0;
     }
-    if (*bench_echo) {
+    // A benchmark's errors: a config error exits 2, any other failure 1.
+    auto guarded = [](const std::function<int()>& body) {
         try {
-            return bench::echo(requests, platform);
+            return body();
         } catch (const cfg::config_error& e) {
             std::cerr << "iovsim: config error: " << e.what() << "\n";
             return exit_config_error;
@@ -180,6 +193,10 @@ int sc_main(int argc, char* argv[])
             std::cerr << "iovsim: " << e.what() << "\n";
             return 1;
         }
-    }
+    };
+    if (*bench_redis)
+        return guarded([&] { return bench::redis(redis_requests, redis_path, redis_config, redis_sets); });
+    if (*bench_echo)
+        return guarded([&] { return bench::echo(requests, platform); });
     return 0;
 }

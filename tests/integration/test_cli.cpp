@@ -267,3 +267,17 @@ TEST_F(cli, effective_config_reproduces_the_run)
     EXPECT_EQ(read_file(m_dir / "a" / "effective-config.yaml"), read_file(m_dir / "b" / "effective-config.yaml"));
     EXPECT_EQ(read_file(m_dir / "a" / "table.md"), read_file(m_dir / "b" / "table.md"));
 }
+
+// The Redis benchmark: its figures line, every request served; a bad path or key is a usage or
+// config error (exit 2).
+TEST_F(cli, bench_redis_prints_its_figures)
+{
+    const result r = iovsim("bench redis --path arrakis_p --requests 200 --set workload.redis.connections=64");
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("connections=64"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("served=264"), std::string::npos) << r.out;   // a round of 64, then 200 measured
+    EXPECT_NE(r.out.find("requests_per_s="), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("peak_rss_mb="), std::string::npos) << r.out;
+    EXPECT_EQ(iovsim("bench redis --path windows").code, 2);
+    EXPECT_EQ(iovsim("bench redis --set workload.redis.no_such_key=1").code, 2);
+}
