@@ -16,7 +16,6 @@ namespace iovsim::sim {
 
 namespace {
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
 constexpr unsigned max_client_hosts = 16;
 constexpr os::category boot_category = os::category::scheduler;   // set-up work: no row of any table
 constexpr uint16_t linux_nic_domain = 1;   // as the Arrakis control plane puts the PF
@@ -74,26 +73,14 @@ redis_testbed::redis_testbed(const cfg::config& c, const redis_setup& setup)
                                       static_cast<unsigned>(c.get_int("platform.nic.num_vfs")),
                                       c.get_bool("platform.iommu.pass_through"), storage_cores(c), true);
     const auto hosts = static_cast<unsigned>(c.get_int("workload.redis.client_hosts"));
-    models::net::switch_params sp;
-    sp.ports = 1 + hosts;
-    sp.port_gbps = c.get_real("platform.nic.line_gbps");
-    sp.forwarding_latency = ns(c.get_real("platform.switch.latency_ns"));
-    sp.port_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.switch.buffer_kb")) * 1024;
-    m_switch = std::make_unique<models::net::eth_switch>("switch", sp);
-    const sc_time prop = ns(c.get_real("platform.link.propagation_ns"));
-    m_server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
-    m_server_cable->connect(*m_server->nic, m_switch->port(0));
-    m_server->nic->attach(*m_server_cable, 0);
-    m_switch->attach(0, *m_server_cable, 1);
+    m_switch = make_switch(c, 1 + hosts);
+    m_server_cable = plug_into_switch(c, *m_server, *m_switch, 0, "server_cable");
     m_clients.resize(hosts);
     for (unsigned i = 0; i < hosts; ++i) {
         client_side& cs = m_clients[i];
         const std::string name = "client" + std::to_string(i);
         cs.h = std::make_unique<host>(name, c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
-        cs.cable = std::make_unique<models::net::eth_link>((name + "_cable").c_str(), prop);
-        cs.cable->connect(*cs.h->nic, m_switch->port(1 + i));
-        cs.h->nic->attach(*cs.cable, 0);
-        m_switch->attach(1 + i, *cs.cable, 1);
+        cs.cable = plug_into_switch(c, *cs.h, *m_switch, 1 + i, name + "_cable");
         cs.h->core->spawn(name + "_main", [this, i] { client_main(i); });
     }
     m_server->core->spawn("redis_server", [this] { server_main(); });

@@ -14,8 +14,6 @@ namespace {
 
 constexpr unsigned max_servers = 16;
 
-sc_time ns(double v) { return sc_time(v, SC_NS); }
-
 } // namespace
 
 void tenant_testbed::declare(cfg::schema& s)
@@ -73,26 +71,14 @@ tenant_testbed::tenant_testbed(const cfg::config& c, const tenant_setup& setup)
                                       static_cast<unsigned>(c.get_int("platform.nic.num_vfs")),
                                       c.get_bool("platform.iommu.pass_through"),
                                       static_cast<unsigned>(c.get_int("platform.server.cores")));
-    models::net::switch_params sp;
-    sp.ports = 1 + n;
-    sp.port_gbps = c.get_real("platform.nic.line_gbps");
-    sp.forwarding_latency = ns(c.get_real("platform.switch.latency_ns"));
-    sp.port_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.switch.buffer_kb")) * 1024;
-    m_switch = std::make_unique<models::net::eth_switch>("switch", sp);
-    const sc_time prop = ns(c.get_real("platform.link.propagation_ns"));
-    m_server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
-    m_server_cable->connect(*m_server->nic, m_switch->port(0));
-    m_server->nic->attach(*m_server_cable, 0);
-    m_switch->attach(0, *m_server_cable, 1);
+    m_switch = make_switch(c, 1 + n);
+    m_server_cable = plug_into_switch(c, *m_server, *m_switch, 0, "server_cable");
     m_tenants.resize(n);
     for (unsigned i = 0; i < n; ++i) {
         tenant& t = m_tenants[i];
         const std::string name = "client" + std::to_string(i);
         t.client = std::make_unique<host>(name, c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
-        t.cable = std::make_unique<models::net::eth_link>((name + "_cable").c_str(), prop);
-        t.cable->connect(*t.client->nic, m_switch->port(1 + i));
-        t.client->nic->attach(*t.cable, 0);
-        m_switch->attach(1 + i, *t.cable, 1);
+        t.cable = plug_into_switch(c, *t.client, *m_switch, 1 + i, name + "_cable");
         t.client->core->spawn("client_main", [this, i] { client_main(i); });
     }
     m_server->core->spawn("kernel_main", [this] { kernel_main(); }, false);

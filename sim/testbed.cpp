@@ -148,6 +148,27 @@ models::net::link_impairment link_impairment_of(const cfg::config& c, const std:
     return imp;
 }
 
+std::unique_ptr<models::net::eth_switch> make_switch(const cfg::config& c, unsigned ports)
+{
+    models::net::switch_params sp;
+    sp.ports = ports;
+    sp.port_gbps = c.get_real("platform.nic.line_gbps");
+    sp.forwarding_latency = ns(c.get_real("platform.switch.latency_ns"));
+    sp.port_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.switch.buffer_kb")) * 1024;
+    return std::make_unique<models::net::eth_switch>("switch", sp);
+}
+
+std::unique_ptr<models::net::eth_link> plug_into_switch(const cfg::config& c, host& h, models::net::eth_switch& sw,
+                                                        unsigned port, const std::string& name)
+{
+    auto cable = std::make_unique<models::net::eth_link>(name.c_str(), ns(c.get_real("platform.link.propagation_ns")));
+    cable->connect(*h.nic, sw.port(port));
+    h.nic->attach(*cable, 0);
+    sw.attach(port, *cable, 1);
+    cable->set_impairment(link_impairment_of(c, name));
+    return cable;
+}
+
 host::~host() = default;
 
 storage::storage_ctrl& host::storage_controller()
@@ -226,23 +247,9 @@ testbed::testbed(const cfg::config& c, const column_setup& setup)
                                       static_cast<unsigned>(c.get_int("platform.nic.num_vfs")), pass_through);
     m_client_host = std::make_unique<host>("client", c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
 
-    models::net::switch_params sp;
-    sp.ports = 2;
-    sp.port_gbps = c.get_real("platform.nic.line_gbps");
-    sp.forwarding_latency = ns(c.get_real("platform.switch.latency_ns"));
-    sp.port_buffer_bytes = static_cast<uint64_t>(c.get_int("platform.switch.buffer_kb")) * 1024;
-    m_switch = std::make_unique<models::net::eth_switch>("switch", sp);
-    const sc_time prop = ns(c.get_real("platform.link.propagation_ns"));
-    m_server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
-    m_client_cable = std::make_unique<models::net::eth_link>("client_cable", prop);
-    m_server_cable->connect(*m_server->nic, m_switch->port(0));
-    m_server->nic->attach(*m_server_cable, 0);
-    m_switch->attach(0, *m_server_cable, 1);
-    m_client_cable->connect(*m_client_host->nic, m_switch->port(1));
-    m_client_host->nic->attach(*m_client_cable, 0);
-    m_switch->attach(1, *m_client_cable, 1);
-    m_server_cable->set_impairment(link_impairment_of(c, "server_cable"));
-    m_client_cable->set_impairment(link_impairment_of(c, "client_cable"));
+    m_switch = make_switch(c, 2);
+    m_server_cable = plug_into_switch(c, *m_server, *m_switch, 0, "server_cable");
+    m_client_cable = plug_into_switch(c, *m_client_host, *m_switch, 1, "client_cable");
     if (!setup.pcap_path.empty()) {
         m_pcap = std::make_unique<pcap_writer>(setup.pcap_path);
         m_server_cable->set_tap([this](const models::net::frame_ptr& f, const sc_time& t) { capture(f, t); });

@@ -83,6 +83,12 @@ private:
 // "link/<cable>" of experiment.seed.
 void declare_link_impairment(cfg::schema& s);
 models::net::link_impairment link_impairment_of(const cfg::config& c, const std::string& cable);
+// The installation's switch: `ports` ports at the NIC's line rate, with platform.switch.* settings.
+std::unique_ptr<models::net::eth_switch> make_switch(const cfg::config& c, unsigned ports);
+// A cable named `name` from host `h`'s NIC to port `port` of `sw`: platform.link.propagation_ns, and
+// the cable faults platform.link.* set (seeded by the name).
+std::unique_ptr<models::net::eth_link> plug_into_switch(const cfg::config& c, host& h, models::net::eth_switch& sw,
+                                                        unsigned port, const std::string& name);
 
 // The drivers' parameters as the config sets them.
 os::linux_path::linux_params linux_params_of(const cfg::config& c);

@@ -40,20 +40,9 @@ struct stream_hosts {
     explicit stream_hosts(cfg::config cfg) : c(std::move(cfg))
     {
         using sc_core::sc_time;
-        models::net::switch_params sp;
-        sp.ports = 2;
-        sp.port_gbps = c.get_real("platform.nic.line_gbps");
-        sp.forwarding_latency = sc_time(c.get_real("platform.switch.latency_ns"), sc_core::SC_NS);
-        sw = std::make_unique<models::net::eth_switch>("switch", sp);
-        const sc_time prop(c.get_real("platform.link.propagation_ns"), sc_core::SC_NS);
-        server_cable = std::make_unique<models::net::eth_link>("server_cable", prop);
-        client_cable = std::make_unique<models::net::eth_link>("client_cable", prop);
-        server_cable->connect(*server.nic, sw->port(0));
-        server.nic->attach(*server_cable, 0);
-        sw->attach(0, *server_cable, 1);
-        client_cable->connect(*client.nic, sw->port(1));
-        client.nic->attach(*client_cable, 0);
-        sw->attach(1, *client_cable, 1);
+        sw = sim::make_switch(c, 2);
+        server_cable = sim::plug_into_switch(c, server, *sw, 0, "server_cable");
+        client_cable = sim::plug_into_switch(c, client, *sw, 1, "client_cable");
     }
 
     // Starts the server's software on `path` and runs `body` over its stream_api.
