@@ -113,6 +113,8 @@ cfg::schema build()
     s.add_int("os.dataplane.buffers", 2048, 64, 1 << 20, "", "buffers in the application's DMA region");
     s.add_int("os.dataplane.rx_doorbell_batch", 32, 1, 4096, "", "returned buffers per RDT write");
     s.add_int("os.dataplane.poll_batch", 32, 1, 4096, "", "frames taken per poll");
+    s.add_bool("os.dataplane.tcp_software_checksum", true,
+               "the library's TCP computes and verifies checksums in software, as lwIP (from which the paper's Arrakis/P stack derives) does by default (CHECKSUM_GEN_TCP, CHECKSUM_CHECK_TCP); false: the VF's checksum offload");
 
     // ---- The workload ----
     s.add_int("workload.echo.payload_bytes", 1024, 16, 1472, "B", "UDP payload of each request and reply");

@@ -208,6 +208,7 @@ os::dataplane::dataplane_params dataplane_params_of(const cfg::config& c)
     dpp.buffers = static_cast<uint32_t>(c.get_int("os.dataplane.buffers"));
     dpp.rx_doorbell_batch = static_cast<uint32_t>(c.get_int("os.dataplane.rx_doorbell_batch"));
     dpp.poll_batch = static_cast<unsigned>(c.get_int("os.dataplane.poll_batch"));
+    dpp.tcp_software_checksum = c.get_bool("os.dataplane.tcp_software_checksum");
     return dpp;
 }
 

@@ -73,6 +73,7 @@ struct cost_model {
     // Arrakis storage dataplane (user-level VSIC driver, persistent log)
     primitive a_blk_submit, a_blk_reap, a_log_append;
     double crc_byte_cycles = 0;     // CRC-32C of a warm buffer, per byte (SSE4.2 crc32)
+    double csum_byte_cycles = 0;    // Internet checksum of a warm buffer, per byte
     // TCP protocol processing (os/net/tcp): the Linux kernel's and the Arrakis library's
     primitive l_tcp_rx, l_tcp_tx, l_tcp_ack, l_tcp_timer, a_tcp_rx, a_tcp_tx, a_tcp_ack, a_tcp_timer;
     // memcached-like server (workloads/memcached)

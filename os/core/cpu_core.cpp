@@ -165,6 +165,7 @@ void cpu_core::idle_until_runnable()
     sync();
     sc_time idle_since = sc_time_stamp();
     bool deep = false;   // idled long enough to lose the process's working set
+    m_idle = true;
     for (;;) {
         if (me.m_state == task::state::runnable || !m_runqueue.empty())
             break;
@@ -185,6 +186,7 @@ void cpu_core::idle_until_runnable()
             wait(m_event);
         m_mem.catch_up();
     }
+    m_idle = false;
     const sc_time idled = sc_time_stamp() - idle_since;
     m_acct.charge(no_request, category::idle, sim::time_to_ns(idled));
     // Leaving idle is work for the request whose packet woke the task.
@@ -214,7 +216,7 @@ void cpu_core::charge_ns(category c, double ns)
 {
     if (ns <= 0)
         return;
-    if (m_in_irq)
+    if (m_in_irq && !m_idle)
         m_irq_ns[static_cast<unsigned>(c)] += ns;
     if (!is_request_work(c))
         m_acct.charge(no_request, c, ns);
@@ -261,6 +263,13 @@ void cpu_core::touch_dma_lines(category c, unsigned lines, bool dca, bool sequen
 void cpu_core::copy(category c, size_t bytes)
 {
     charge_ns(c, m_costs.ns(m_costs.copy_call_cycles + m_costs.copy_byte_cycles * static_cast<double>(bytes)));
+}
+
+void cpu_core::copy_dram(category c, size_t bytes)
+{
+    const double loop = m_costs.ns(m_costs.copy_byte_cycles * static_cast<double>(bytes));
+    const double stream = lines_of(bytes) * m_costs.dram_stream_line_ns;
+    charge_ns(c, m_costs.dram_line_ns + m_costs.ns(m_costs.copy_call_cycles) + std::max(loop, stream));
 }
 
 void cpu_core::sync()

@@ -80,6 +80,10 @@ public:
     // Touches `lines` cache lines that a device wrote: from the LLC when DCA placed them there.
     void touch_dma_lines(category c, unsigned lines, bool dca, bool sequential);
     void copy(category c, size_t bytes);
+    // A copy one side of which is in no cache (a value of a keyspace far larger than the LLC read,
+    // or memory the allocator hands back after a long time written): the first line's DRAM latency,
+    // then the slower of the copy loop and the DRAM stream the prefetcher keeps up.
+    void copy_dram(category c, size_t bytes);
     sc_core::sc_time local_time() const { return m_qk.get_current_time(); }
     void sync();
     // The process-context working set is lost (address-space switch, deep idle): those paths pay
@@ -125,8 +129,10 @@ public:
     void poll_interrupts();
 
     uint64_t interrupts_taken() const { return m_irqs; }
-    // Time charged to `c` by interrupt handlers on this core so far (ns): what ran asynchronously,
-    // whichever code it interrupted. An instrumented application can tell it from its own calls.
+    // Time charged to `c` by interrupt handlers on this core so far (ns) that interrupted a running
+    // task: what ran asynchronously inside whichever code it interrupted, so an instrumented
+    // application can tell it from its own calls. Handlers that ran while the core was idle (its
+    // tasks asleep) are not counted: they took no time from a running call.
     double irq_ns(category c) const { return m_irq_ns[static_cast<unsigned>(c)]; }
     uint64_t context_switches() const { return m_switches; }
 
@@ -156,6 +162,7 @@ private:
     std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)
     bool m_irq_enabled = true;
     bool m_in_irq = false;
+    bool m_idle = false;                   // in idle_until_runnable: no task is running
     std::array<double, category_count> m_irq_ns{};
     sc_core::sc_event m_event;             // interrupt arrival or wake-up
     uint64_t m_irqs = 0;

@@ -25,6 +25,7 @@ struct dataplane_params {
     uint32_t rx_doorbell_batch = 32;   // buffers returned before the tail register is written
     unsigned poll_batch = 32;          // frames taken per poll
     bool software_demux = false;       // the control plane left some of the VNIC's filters to software
+    bool tcp_software_checksum = true; // the library's TCP sums its segments itself (no checksum offload)
 };
 
 struct dataplane_stats {
@@ -66,6 +67,7 @@ public:
     net::net_stack& stack() { return *m_stack; }
     net::buffer_pool& pool() { return *m_pool; }
     cpu_core& core() { return m_core; }
+    const dataplane_params& params() const { return m_params; }
     const dataplane_stats& stats() const { return m_stats; }
 
 private:

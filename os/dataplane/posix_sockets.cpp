@@ -107,7 +107,7 @@ int posix_sockets::connect(int fd, const net::sock_addr& to)
 }
 
 // The bytes are the request's whose segment brought them; they are copied out of the DMA'd
-// buffers (no DCA on this path: from DRAM).
+// buffers (no DCA on this path: from DRAM, unless TCP's software checksum touched them already).
 long posix_sockets::recv(int fd, uint8_t* buf, size_t len)
 {
     net::stream_files& f = files();
@@ -116,7 +116,8 @@ long posix_sockets::recv(int fd, uint8_t* buf, size_t len)
         m_core.set_request(f.last_request(fd));
     m_core.run(category::net_stack_in, m_c.a_tcp_recv);
     if (n > 0) {
-        m_core.touch_dma_lines(category::copy_out, lines_of(static_cast<size_t>(n)), false, true);
+        if (!m_dp.params().tcp_software_checksum)
+            m_core.touch_dma_lines(category::copy_out, lines_of(static_cast<size_t>(n)), false, true);
         m_core.copy(category::copy_out, static_cast<size_t>(n));
     }
     return n;

@@ -146,6 +146,11 @@ struct tcp_layer::impl {
         if (prim)
             stack.core().run(cat, *prim);
     }
+    void checksum(category cat, uint32_t bytes)
+    {
+        const cost_model& c = stack.core().costs();
+        stack.core().charge_ns(cat, c.ns(c.csum_byte_cycles * bytes));
+    }
     uint32_t next_random()
     {
         uint64_t z = (rng += 0x9E3779B97F4A7C15ull);   // splitmix64
@@ -259,6 +264,8 @@ struct tcp_layer::impl {
             stack.release(b);
             return;
         }
+        if (costs.software_checksum)
+            checksum(costs.out, b.len);
         ++self.m_stats.segments_out;
         self.m_stats.bytes_out += len;
         stack.ip_output(b, ip_proto::tcp, c.rip);
@@ -311,6 +318,8 @@ struct tcp_layer::impl {
             stack.release(b);
             return;
         }
+        if (costs.software_checksum)
+            checksum(costs.out, b.len);
         ++self.m_stats.segments_out;
         stack.ip_output(b, ip_proto::tcp, c.rip);
     }
@@ -552,6 +561,14 @@ void tcp_layer::impl::input(pkt& seg, const ipv4_header& ip)
     const tcp_header& h = parsed.header();
     const uint32_t data_len = static_cast<uint32_t>(parsed.payload_length());
     charge(costs.in, data_len == 0 && costs.ack ? costs.ack : costs.rx_segment);
+    if (costs.software_checksum) {
+        // The frame's first line (the headers) was touched by the driver; the rest comes from DRAM.
+        cpu_core& core = stack.core();
+        const unsigned lines = lines_of(seg.off % cache_line_bytes + seg.len);
+        if (lines > 1)
+            core.touch_dma_lines(costs.in, lines - 1, false, true);
+        checksum(costs.in, seg.len);
+    }
     seg.off += static_cast<uint32_t>(parsed.payload_offset());
     seg.len = data_len;
     dispatch(seg, h, data_len, ip.src);

@@ -58,6 +58,10 @@ struct tcp_costs {
     const primitive* tx_segment = nullptr;   // building and sending one segment
     const primitive* timer = nullptr;        // one timer expiry's handling
     const primitive* ack = nullptr;          // a segment without data: ACK processing only (rx_segment when null)
+    // The stack computes and verifies the checksum itself (no NIC offload): every segment's bytes
+    // are summed, and a received segment's DMA'd bytes are touched there rather than by the copy
+    // that later takes them out.
+    bool software_checksum = false;
 };
 
 // A connection or a listener; 0 is no connection.

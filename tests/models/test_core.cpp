@@ -124,6 +124,56 @@ TEST(core, blocked_task_woken_by_interrupt_pays_exit_and_switch_to_its_request)
     EXPECT_EQ(b.core.context_switches(), 1u);
 }
 
+// irq_ns counts handler time that interrupted a running task (an application can tell it from its
+// own calls); a handler that ran while the core idled took no time from anything.
+TEST(core, interrupt_time_is_counted_only_when_it_interrupts_a_running_task)
+{
+    core_bench b;
+    os::task* t = nullptr;
+    bool blocked = false;
+    b.core.set_irq_handler([&](unsigned) {
+        b.core.charge_ns(category::net_stack_in, 50);
+        if (blocked)
+            b.core.wake(*t);
+    });
+    t = &b.core.spawn("t", [&] {
+        for (int i = 0; i < 5; ++i)   // the interrupt at 200 lands between these charges
+            b.core.charge_ns(category::app, 100);
+        EXPECT_EQ(b.core.irq_ns(category::net_stack_in), 50.0);
+        blocked = true;
+        b.core.block();   // the interrupt at 2000 finds the core idle
+        blocked = false;
+        b.core.charge_ns(category::app, 10);
+    });
+    b.core.deliver_irq(0x41, ns(200));
+    b.core.deliver_irq(0x41, ns(2000));
+    sc_start(ns(10000));
+    EXPECT_EQ(b.core.interrupts_taken(), 2u);
+    EXPECT_EQ(b.core.irq_ns(category::net_stack_in), 50.0);
+}
+
+// A copy with one side in DRAM: the first line's latency and the call, then the slower of the copy
+// loop and the prefetched stream.
+TEST(core, copy_from_dram_runs_at_the_slower_of_loop_and_stream)
+{
+    core_bench b;
+    b.costs.dram_line_ns = 80;
+    b.costs.dram_stream_line_ns = 20;
+    b.costs.copy_call_cycles = 40;
+    sc_time stream_bound, loop_bound;
+    b.core.spawn("t", [&] {
+        b.costs.copy_byte_cycles = 0.1;   // 1 KB: loop 102.4 ns, stream 16 lines x 20 = 320 ns
+        b.core.copy_dram(category::app, 1024);
+        stream_bound = b.core.local_time();
+        b.costs.copy_byte_cycles = 0.5;   // loop 512 ns
+        b.core.copy_dram(category::app, 1024);
+        loop_bound = b.core.local_time() - stream_bound;
+    });
+    sc_start(ns(10000));
+    EXPECT_EQ(stream_bound, ns(80 + 40 + 320));
+    EXPECT_EQ(loop_bound, ns(80 + 40 + 512));
+}
+
 // Drivers of several devices share a core: each claims its vectors; the rest go to the default.
 TEST(core, interrupts_are_dispatched_by_claimed_vector)
 {

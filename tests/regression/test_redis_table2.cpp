@@ -34,7 +34,9 @@ TEST(table2, redis_breakdown_storage_rows_within_tolerance)
         {"linux_write", "fsync"},   {"arrakis_write", "fsync"},  {"arrakis_read", "epoll"},
         {"arrakis_read", "recv"},   {"arrakis_read", "parse"},   {"arrakis_read", "lookup"},
         {"arrakis_read", "send"},   {"arrakis_read", "other"},   {"arrakis_read", "total"},
-        {"arrakis_write", "lookup"}, {"arrakis_write", "log_marshal"}, {"arrakis_write", "total"},
+        {"arrakis_write", "epoll"}, {"arrakis_write", "parse"},   {"arrakis_write", "lookup"},
+        {"arrakis_write", "log_marshal"}, {"arrakis_write", "prepare"}, {"arrakis_write", "send"},
+        {"arrakis_write", "total"},
         {"linux_read", "epoll"},    {"linux_read", "recv"},     {"linux_read", "lookup"},    {"linux_read", "send"},     {"linux_read", "total"},
         {"linux_write", "recv"},    {"linux_write", "parse"},    {"linux_write", "lookup"},
         {"linux_write", "log_marshal"}, {"linux_write", "other"}};

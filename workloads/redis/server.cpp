@@ -100,6 +100,12 @@ uint32_t server::open(client& c, request_kind kind)
     return id;
 }
 
+void server::note_freed(size_t value_bytes)
+{
+    if (value_bytes >= os::cache_line_bytes)
+        ++m_freed_values[os::lines_of(value_bytes)];
+}
+
 void server::spread(const std::vector<uint32_t>& ids, phase p, double ns)
 {
     if (ids.empty()) {
@@ -239,11 +245,19 @@ void server::process_input(client& cl)
             cl.carry[static_cast<unsigned>(phase::parse)] += span(t0);
             continue;
         }
-        // createStringObject per argument: an allocation and a copy out of the query buffer.
+        // createStringObject per argument: an allocation and a copy out of the query buffer. An
+        // argument of a freed value's size gets that value's memory back, from DRAM.
         size_t arg_bytes = 0;
         for (std::string_view a : m_cmd.args) {
             m_core.run(category::app, c.rd_parse_arg);
-            arg_bytes += a.size();
+            const auto freed = a.size() >= os::cache_line_bytes ? m_freed_values.find(os::lines_of(a.size()))
+                                                                 : m_freed_values.end();
+            if (freed != m_freed_values.end() && freed->second > 0) {
+                --freed->second;
+                m_core.copy_dram(category::app, a.size());
+            } else {
+                arg_bytes += a.size();
+            }
         }
         m_core.copy(category::app, arg_bytes);
         const std::string_view name = m_cmd.args[0];
@@ -307,12 +321,8 @@ void server::execute(client& cl, uint32_t id, const command& cmd)
         if (v != nullptr) {
             ++m_stats.hits;
             // addReplyBulk: the value into the reply buffer. The keyspace (65,536 x 1 KB = 64 MB)
-            // is far larger than the LLC (15 MB on the E5-2430), so the value comes from DRAM: the
-            // first line's latency, then the copy at the slower of the copy loop and the stream.
-            const size_t n = v->size();
-            m_core.charge_ns(category::app, c.dram_line_ns + c.ns(c.copy_call_cycles) +
-                                                std::max(c.ns(c.copy_byte_cycles * static_cast<double>(n)),
-                                                         os::lines_of(n) * c.dram_stream_line_ns));
+            // is far larger than the LLC (15 MB on the E5-2430), so the value comes from DRAM.
+            m_core.copy_dram(category::app, v->size());
             append_bulk(cl.reply, *v);
         } else {
             ++m_stats.misses;
@@ -335,7 +345,9 @@ void server::execute(client& cl, uint32_t id, const command& cmd)
         double t = now_ns();
         m_core.run(category::app, c.rd_lookup);
         m_core.run(category::app, c.rd_set);
-        m_store.set(a[1], a[2]);
+        size_t freed = 0;
+        if (!m_store.set(a[1], a[2], &freed))
+            note_freed(freed);
         end_span(id, phase::lookup, t);
         t = prepare_start();
         append_simple(cl.reply, "OK");
@@ -351,7 +363,9 @@ void server::execute(client& cl, uint32_t id, const command& cmd)
         int64_t deleted = 0;
         for (size_t i = 1; i < a.size(); ++i) {
             m_core.run(category::app, c.rd_lookup);
-            if (m_store.del(a[i])) {
+            size_t freed = 0;
+            if (m_store.del(a[i], &freed)) {
+                note_freed(freed);
                 m_core.run(category::app, c.rd_del);
                 ++deleted;
             }

@@ -113,6 +113,7 @@ private:
     double now_ns() const;
     // Network work the core did in interrupt context so far (receive path, protocol timers).
     double network_irq_ns() const;
+    void note_freed(size_t value_bytes);
     // A measured span of the iteration: its length since `t0`, counted as measured.
     double span(double t0)
     {
@@ -145,6 +146,10 @@ private:
     server_params m_params;
     resp_parser m_parser;
     store m_store;
+    // Values freed by SET (dbOverwrite) and DEL, by size in cache lines, not yet handed out again:
+    // the allocator gives the next object of that size class the last one freed (LIFO), and like
+    // every value of a keyspace far larger than the LLC it was in DRAM.
+    std::unordered_map<unsigned, uint64_t> m_freed_values;
     aof_buffer m_aof;
     int m_listen = -1, m_ep = -1;
     bool m_stop = false;

@@ -125,13 +125,15 @@ const std::string* store::get(std::string_view key)
     return nullptr;
 }
 
-bool store::set(std::string_view key, std::string_view value)
+bool store::set(std::string_view key, std::string_view value, size_t* freed)
 {
     rehash_step();
     const uint32_t h = hash(key);
     for (int t = 0; t < (rehashing() ? 2 : 1); ++t) {
         std::unique_ptr<entry>* link = find_link(t, key, h);
         if (*link) {
+            if (freed != nullptr)
+                *freed = (*link)->value.size();
             (*link)->value.assign(value);
             return false;
         }
@@ -149,13 +151,15 @@ bool store::set(std::string_view key, std::string_view value)
     return true;
 }
 
-bool store::del(std::string_view key)
+bool store::del(std::string_view key, size_t* freed)
 {
     rehash_step();
     const uint32_t h = hash(key);
     for (int t = 0; t < (rehashing() ? 2 : 1); ++t) {
         std::unique_ptr<entry>* link = find_link(t, key, h);
         if (*link) {
+            if (freed != nullptr)
+                *freed = (*link)->value.size();
             *link = std::move((*link)->next);
             --m_table[t].used;
             return true;

@@ -27,10 +27,10 @@ public:
     // The value under `key`, or nullptr (valid until the next change of the store).
     const std::string* get(std::string_view key);
     bool exists(std::string_view key) { return get(key) != nullptr; }
-    // Stores or replaces; true when the key is new.
-    bool set(std::string_view key, std::string_view value);
-    // Removes; true when the key was there.
-    bool del(std::string_view key);
+    // Stores or replaces; true when the key is new. A replaced value's size goes to `*freed`.
+    bool set(std::string_view key, std::string_view value, size_t* freed = nullptr);
+    // Removes; true when the key was there. The removed value's size goes to `*freed`.
+    bool del(std::string_view key, size_t* freed = nullptr);
 
     size_t size() const { return m_table[0].used + m_table[1].used; }
     bool rehashing() const { return m_rehash_idx >= 0; }
