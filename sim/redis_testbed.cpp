@@ -270,6 +270,9 @@ nlohmann::json redis_testbed::counters()
         k["fast_retransmits"] = t->stats().fast_retransmits;
         k["resets_out"] = t->stats().resets_out;
         k["accept_overflow"] = t->stats().accept_overflow;
+        k["segments_in"] = t->stats().segments_in;
+        k["segments_out"] = t->stats().segments_out;
+        k["delayed_acks"] = t->stats().delayed_acks;
         return k;
     };
     j["server_tcp"] = tcp_json(server_tcp());
