@@ -54,7 +54,7 @@ struct storage_ctrl::command {
 SC_HAS_PROCESS(storage_ctrl);
 
 storage_ctrl::storage_ctrl(sc_module_name name, const ctrl_params& params)
-    : sc_module(name), bar("bar"), dma("dma"), m_params(params), m_store(params.capacity_blocks),
+    : sc_module(name), bar("bar"), dma("dma"), m_params(params), m_service_rng(params.service_seed), m_store(params.capacity_blocks),
       m_cache(params.cache_blocks), m_slot_free(std::max(1u, params.parallel), SC_ZERO_TIME)
 {
     if (params.num_vsics > max_vsics)
@@ -407,25 +407,37 @@ void storage_ctrl::admit(queue_pair& q)
     m_serviced.notify(SC_ZERO_TIME);
 }
 
+// A command's own service time, drawn around `mean`: gamma-distributed (positive, skewed to the
+// right as device latencies are) with the kind's coefficient of variation.
+sc_time storage_ctrl::vary(const sc_time& mean)
+{
+    const double cv = m_params.timing.cv;
+    if (cv <= 0 || mean == SC_ZERO_TIME)
+        return mean;
+    const double shape = 1.0 / (cv * cv);
+    std::gamma_distribution<double> g(shape, mean.to_seconds() * 1e9 / shape);
+    return sc_time(g(m_service_rng), SC_NS);
+}
+
 sc_time storage_ctrl::service_time(const command& c)
 {
     const device_timing& t = m_params.timing;
     switch (c.cmd.op) {
     case opcode::write:
         ++m_stats.writes;
-        return t.write + t.per_block * c.cmd.nlb;
+        return vary(t.write) + t.per_block * c.cmd.nlb;
     case opcode::read:
         ++m_stats.reads;
         if (m_cache.holds(c.phys_lba, c.cmd.nlb)) {
             ++m_stats.read_hits;
-            return t.read_hit + t.per_block * c.cmd.nlb;
+            return vary(t.read_hit) + t.per_block * c.cmd.nlb;
         }
         ++m_stats.read_misses;
         m_cache.insert(c.phys_lba, c.cmd.nlb);   // staged into the cache on its way to the host
-        return t.read_miss + t.per_block * c.cmd.nlb;
+        return vary(t.read_miss) + t.per_block * c.cmd.nlb;
     default:
         ++m_stats.flushes;
-        return t.flush;
+        return vary(t.flush);
     }
 }
 

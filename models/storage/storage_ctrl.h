@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include <systemc>
@@ -53,6 +54,9 @@ struct device_timing {
     sc_core::sc_time read_miss;   // a read that goes to the SSD
     sc_core::sc_time flush;       // a flush (the cache is non-volatile: firmware work only)
     sc_core::sc_time per_block;   // moving one block between the cache and the host interface
+    // Variation of a command's service time (write, read, flush; not per_block): its coefficient
+    // of variation, the time gamma-distributed around the mean above (0: fixed).
+    double cv = 0;
 };
 
 struct ctrl_params {
@@ -71,6 +75,7 @@ struct ctrl_params {
     // crash-consistency tests.
     bool torn_any_blocks = false;
     uint64_t torn_seed = 1;
+    uint64_t service_seed = 1;       // the service-time variation's stream
 };
 
 struct ctrl_stats {
@@ -125,11 +130,13 @@ private:
     void finish(command& c);
     void post_completion(queue_pair& q, uint16_t cid, status code, const sc_core::sc_time& after);
     void fail(queue_pair& q, uint16_t cid, status code);
+    sc_core::sc_time vary(const sc_core::sc_time& mean);
     sc_core::sc_time service_time(const command& c);
     tlm::tlm_response_status transport(tlm::tlm_command cmd, uint16_t rid, uint64_t addr, uint8_t* data, size_t len,
                                        sc_core::sc_time& delay, sc_core::sc_time& busy);
 
     ctrl_params m_params;
+    std::mt19937_64 m_service_rng;
     ctrl_stats m_stats;
     block_store m_store;
     write_cache m_cache;
