@@ -102,6 +102,20 @@ struct host {
     }
 
     // Submits one request and waits for its completion; returns its status and the latency.
+    // Boots, gives the kernel queue 0 of the physical function over a mapped region, and fills
+    // 1 KB of data to write from; returns the queue and that buffer's address.
+    std::pair<std::unique_ptr<os::dev::blk_queue>, uint64_t> pf_queue_with_data()
+    {
+        os::cpu_core& core = tb.core(0);
+        boot();
+        const uint64_t region = tb.pages().alloc(0x10000);
+        setup->map_for_pf(region, 0x10000);
+        auto q = queue({&core, models::storage_pf_bar0, false}, 0, region);
+        q->init(category::scheduler);
+        const uint64_t buf = region + 0x4000;
+        iovsim::testing::fill_pattern(core.mem(buf, 1024), 1024, 1);
+        return {std::move(q), buf};
+    }
     static uint16_t round_trip(os::cpu_core& core, os::dev::blk_queue& q, const blk_request& r, double* latency_ns = nullptr)
     {
         const sc_time t0 = core.local_time();
@@ -146,13 +160,7 @@ TEST(StorageHost, DirectQueueRoundTrips)
     bool done = false;
     h.tb.spawn(0, "kernel", [&] {
         os::cpu_core& core = h.tb.core(0);
-        h.boot();
-        const uint64_t region = h.tb.pages().alloc(0x10000);
-        h.setup->map_for_pf(region, 0x10000);
-        auto q = h.queue({&core, models::storage_pf_bar0, false}, 0, region);
-        q->init(category::scheduler);
-        const uint64_t buf = region + 0x4000;
-        fill(core, buf, 1024, 1);
+        auto [q, buf] = h.pf_queue_with_data();
         double write_ns = 0;
         EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, 1, storage::pf_nsid, 64, 2, buf), &write_ns), 0);
         // The device's 22.55 us, two blocks and the firmware's 0.42 us, plus the doorbell, the command,
@@ -187,13 +195,7 @@ TEST(StorageHost, ServiceTimeVariesAroundTheMean)
     std::vector<double> ns;
     h.tb.spawn(0, "kernel", [&] {
         os::cpu_core& core = h.tb.core(0);
-        h.boot();
-        const uint64_t region = h.tb.pages().alloc(0x10000);
-        h.setup->map_for_pf(region, 0x10000);
-        auto q = h.queue({&core, models::storage_pf_bar0, false}, 0, region);
-        q->init(category::scheduler);
-        const uint64_t buf = region + 0x4000;
-        fill(core, buf, 1024, 1);
+        auto [q, buf] = h.pf_queue_with_data();
         for (uint16_t i = 0; i < 400; ++i) {
             double w = 0;
             EXPECT_EQ(host::round_trip(core, *q, req(blk_op::write, i, storage::pf_nsid, 64 + 2 * i, 2, buf), &w), 0);
