@@ -93,6 +93,12 @@ struct tcp_layer::impl {
         bool dupack_due = false;    // an out-of-order segment arrived: a pure duplicate ACK is owed
         uint64_t last_oow_ack_ns = 0;   // when we last answered an unacceptable segment without data
         uint32_t rcv_mss = 0;       // the largest segment received: the peer's "full size" (Linux's rcv_mss)
+        // Linux's icsk_ack (with adaptive_ack): the ACK timeout estimate (0 before any data), when
+        // data last arrived, quick ACKs still to send, and interactive mode.
+        uint64_t ato_ns = 0;
+        uint64_t lrcvtime_ns = 0;
+        uint32_t quick = 0;
+        bool pingpong = false;
         request_id last_request = no_request;
         // what the user is told
         bool err = false;
@@ -250,11 +256,15 @@ struct tcp_layer::impl {
             c.rcv_adv = c.rcv_nxt + w.window;
             c.unacked_bytes = 0;
             disarm(c, t_delack);
+            if (p.adaptive_ack)
+                event_ack_sent(c);
         } else {
             h.window = static_cast<uint16_t>(std::min<uint32_t>(p.rcv_buf, 0xFFFF));
         }
         if (len > 0 && seq + len == c.data_end())
             h.flags |= tcp_flag::psh;
+        if (len > 0 && p.adaptive_ack)
+            event_data_sent(c);
         b.off = payload_off - static_cast<uint32_t>(h.header_length());
         b.len = static_cast<uint32_t>(h.header_length()) + len;
         if (len > 0)
@@ -328,6 +338,82 @@ struct tcp_layer::impl {
     // SND.NXT below its window and drop it, ACK field and all (both ends doing so loop forever).
     // Linux never pulls snd_nxt back, which amounts to the same.
     void send_ack(conn& c) { output(c, c.snd_max, 0, tcp_flag::ack); }
+
+    // ---- Linux's delayed-ACK engine (adaptive_ack; net/ipv4/tcp_input.c, tcp_output.c, tcp_timer.c)
+    static constexpr uint64_t delack_max_ns = 200'000'000;   // TCP_DELACK_MAX
+    static constexpr uint64_t ato_ceiling_ns = 500'000'000;  // HZ / 2
+    static constexpr uint32_t max_quickacks = 16;            // TCP_MAX_QUICKACKS
+    // tcp_incr_quickack: enough quick ACKs to open the peer's window (half the window's segments).
+    void incr_quickack(conn& c)
+    {
+        uint32_t n = free_space(c) / (2 * std::max<uint32_t>(c.rcv_mss, 1));
+        if (n == 0)
+            n = 2;
+        c.quick = std::max(c.quick, std::min(n, max_quickacks));
+    }
+    // tcp_event_data_recv: the ACK timeout follows the inter-arrival time; the first data, and
+    // data after a gap longer than the RTO, are acknowledged at once.
+    void event_data_recv(conn& c)
+    {
+        const uint64_t t = now();
+        const uint64_t ato_min = p.delayed_ack_ns;
+        if (c.ato_ns == 0) {
+            incr_quickack(c);
+            c.ato_ns = ato_min;
+        } else {
+            const uint64_t m = t - c.lrcvtime_ns;
+            if (m <= ato_min / 2)
+                c.ato_ns = c.ato_ns / 2 + ato_min / 2;
+            else if (m < c.ato_ns)
+                c.ato_ns = std::min(c.ato_ns / 2 + m, c.rto.rto_ns());
+            else if (m > c.rto.rto_ns())
+                incr_quickack(c);
+        }
+        c.lrcvtime_ns = t;
+    }
+    // tcp_event_data_sent: a reply within the ACK timeout of the last data makes the connection
+    // interactive; its ACKs then wait to ride on the replies.
+    void event_data_sent(conn& c)
+    {
+        if (c.ato_ns != 0 && now() - c.lrcvtime_ns < c.ato_ns)
+            c.pingpong = true;
+    }
+    // tcp_dec_quickack_mode, for the one segment carrying an ACK.
+    void event_ack_sent(conn& c)
+    {
+        if (c.quick == 0)
+            return;
+        if (--c.quick == 0)
+            c.ato_ns = p.delayed_ack_ns;
+    }
+    // tcp_send_delayed_ack's timeout: the estimate, bounded (when above the minimum) by 200 ms for
+    // an interactive connection or 500 ms, and by the smoothed RTT if it is larger than the minimum.
+    uint64_t delack_timeout(const conn& c) const
+    {
+        if (!p.adaptive_ack)
+            return p.delayed_ack_ns;
+        uint64_t ato = c.ato_ns != 0 ? c.ato_ns : p.delayed_ack_ns;
+        if (ato > p.delayed_ack_ns) {
+            uint64_t max_ato = c.pingpong ? delack_max_ns : ato_ceiling_ns;
+            if (c.rto.has_sample())
+                max_ato = std::min(max_ato, std::max(c.rto.srtt_ns(), p.delayed_ack_ns));
+            ato = std::min(ato, max_ato);
+        }
+        return ato;
+    }
+    // tcp_delack_timer_handler: a delayed ACK that had to fire inflates the estimate, or ends
+    // interactive mode.
+    void delack_missed(conn& c)
+    {
+        if (!p.adaptive_ack)
+            return;
+        if (!c.pingpong) {
+            c.ato_ns = std::min(std::max(c.ato_ns, p.delayed_ack_ns) * 2, c.rto.rto_ns());
+        } else {
+            c.pingpong = false;
+            c.ato_ns = p.delayed_ack_ns;
+        }
+    }
     void send_syn(conn& c)
     {
         const bool passive = c.sm.state() == tcp_state::syn_received;
@@ -909,7 +995,7 @@ void tcp_layer::impl::conn_input(conn& c, pkt& seg, const tcp_header& h, uint32_
     if (ack_now && (self.m_stats.segments_out == out_before || dupack)) {
         send_ack(c);
     } else if (c.unacked_bytes > 0 && c.deadline[t_delack] == 0) {
-        arm(c, t_delack, now() + p.delayed_ack_ns);
+        arm(c, t_delack, now() + delack_timeout(c));
     }
     notify(id, ready_before, kept);
 }
@@ -1051,6 +1137,8 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     }
     // Starts at 536 (as Linux's tcp_initialize_rcv_mss), so small requests do not count as full.
     c.rcv_mss = std::min<uint32_t>(std::max<uint32_t>({c.rcv_mss, len, tcp_default_mss}), p.mss);
+    if (p.adaptive_ack)
+        event_data_recv(c);
     const bool filled_gap = !c.ooo.empty();
     c.rq.push_back(seg);
     c.rq_bytes += len;
@@ -1085,6 +1173,8 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     // Every second full-sized segment is acknowledged at once (RFC 1122 section 4.2.3.2); full
     // size is the largest the peer has sent, at most the MSS we offered.
     if (c.unacked_bytes >= 2u * std::max<uint32_t>(c.rcv_mss, 1))
+        ack_now = true;
+    if (p.adaptive_ack && c.quick > 0 && !c.pingpong)   // tcp_in_quickack_mode
         ack_now = true;
 }
 
@@ -1429,6 +1519,7 @@ void tcp_layer::impl::fire_timer(conn& c, timer_kind kind)
     case t_delack:
         if (c.unacked_bytes > 0) {
             ++self.m_stats.delayed_acks;
+            delack_missed(c);
             send_ack(c);
         }
         break;
@@ -1467,6 +1558,9 @@ void tcp_layer::declare(cfg::schema& s)
     s.add_int("os.tcp.initial_cwnd", d.initial_cwnd_segments, 1, 1000, "segments", "initial congestion window (RFC 6928: 10)");
     s.add_int("os.tcp.dupack_threshold", d.dupack_threshold, 1, 100, "", "duplicate ACKs that trigger fast retransmit (RFC 5681 section 3.2)");
     s.add_real("os.tcp.delayed_ack_ms", d.delayed_ack_ns / 1e6, 0.001, 500, "ms", "delayed-ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122 allows up to 500 ms)");
+    s.add_bool("os.tcp.adaptive_ack", true,
+               "the Linux-like kernel's TCP runs Linux 3.8's delayed-ACK engine (ACK timeout from the inter-arrival time, quick ACKs "
+               "after the first data and after gaps longer than the RTO, ping-pong mode); the user-level stack never does (lwIP: a fixed delay)");
     s.add_real("os.tcp.time_wait_ms", d.time_wait_ns / 1e6, 0.001, 240'000, "ms", "TIME-WAIT, 2 MSL (Linux TCP_TIMEWAIT_LEN 60 s)");
     s.add_int("os.tcp.max_retransmits", d.max_retransmits, 1, 100, "", "consecutive timeouts before the connection is aborted (Linux tcp_retries2 = 15)");
     s.add_real("os.tcp.rto_min_ms", d.rto.min_rto_ns / 1e6, 0.001, 60'000, "ms", "minimum RTO (Linux TCP_RTO_MIN 200 ms; RFC 6298 says 1 s)");
@@ -1485,6 +1579,7 @@ tcp_params tcp_layer::params_of(const cfg::config& c)
     t.initial_cwnd_segments = static_cast<uint32_t>(c.get_int("os.tcp.initial_cwnd"));
     t.dupack_threshold = static_cast<unsigned>(c.get_int("os.tcp.dupack_threshold"));
     t.delayed_ack_ns = static_cast<uint64_t>(c.get_real("os.tcp.delayed_ack_ms") * 1e6);
+    t.adaptive_ack = c.get_bool("os.tcp.adaptive_ack");
     t.time_wait_ns = static_cast<uint64_t>(c.get_real("os.tcp.time_wait_ms") * 1e6);
     t.max_retransmits = static_cast<unsigned>(c.get_int("os.tcp.max_retransmits"));
     t.rto.min_rto_ns = static_cast<uint64_t>(c.get_real("os.tcp.rto_min_ms") * 1e6);

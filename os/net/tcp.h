@@ -35,7 +35,12 @@ struct tcp_params {
     uint8_t wscale = 7;                      // window scale shift offered (RFC 7323 section 2)
     uint32_t initial_cwnd_segments = 10;     // RFC 6928
     unsigned dupack_threshold = 3;           // fast retransmit (RFC 5681 section 3.2)
-    uint64_t delayed_ack_ns = 40'000'000;    // Linux TCP_DELACK_MIN
+    uint64_t delayed_ack_ns = 40'000'000;    // Linux TCP_DELACK_MIN (and TCP_ATO_MIN)
+    // Linux's delayed-ACK engine (icsk_ack): the ACK timeout follows the peer's inter-arrival time,
+    // quick ACKs follow the first data and gaps longer than the RTO, and a connection that replies
+    // within the timeout (ping-pong) delays its ACKs to ride on the reply. Off: every ACK not owed
+    // at once waits delayed_ack_ns (the user-level stack's simpler rule).
+    bool adaptive_ack = false;
     uint64_t time_wait_ns = 60'000'000'000;  // 2 MSL: Linux TCP_TIMEWAIT_LEN
     unsigned max_retransmits = 15;           // then the connection is aborted (Linux tcp_retries2)
     bool nodelay = true;                     // TCP_NODELAY (Redis sets it): no Nagle

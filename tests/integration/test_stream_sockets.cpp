@@ -30,10 +30,10 @@ constexpr uint16_t port = 6379;
 constexpr unsigned echo_connections = 4;
 constexpr unsigned echo_rounds = 5;
 
-cfg::config bench_config()
+cfg::config bench_config(std::vector<std::string> sets = {})
 {
-    return sim::load_run_config(sim::source_dir() + "/configs/experiments/udp_echo_breakdown.yaml",
-                                {"experiment.pcap=false"}, std::nullopt);
+    sets.push_back("experiment.pcap=false");
+    return sim::load_run_config(sim::source_dir() + "/configs/experiments/udp_echo_breakdown.yaml", sets, std::nullopt);
 }
 
 // Request i of connection k: its size crosses one MSS for some, so segmentation is exercised.
@@ -276,7 +276,8 @@ struct stream_bench : iovsim::testing::stream_hosts {
 
     bool client_done = false;
 
-    stream_bench(sim::server_path path, server_fn serve, client_fn drive) : stream_hosts(bench_config())
+    stream_bench(sim::server_path path, server_fn serve, client_fn drive, std::vector<std::string> sets = {})
+        : stream_hosts(bench_config(std::move(sets)))
     {
         spawn_server(path, std::move(serve));
         spawn_client([this, drive](os::dataplane::dataplane& dp, net::tcp_layer& tcp) {
@@ -576,8 +577,8 @@ void timer_client(os::dataplane::dataplane& dp, net::tcp_layer& tcp, wire::ipv4_
 struct timer_run {
     timer_log log;
     stream_bench b;
-    explicit timer_run(sim::server_path path)
-        : b(path, [this](net::stream_api& api) { timer_server(api, *b.server.core, log); }, timer_client)
+    explicit timer_run(sim::server_path path, std::vector<std::string> sets = {})
+        : b(path, [this](net::stream_api& api) { timer_server(api, *b.server.core, log); }, timer_client, std::move(sets))
     {
         b.run();
         EXPECT_TRUE(log.timed_out);
@@ -591,11 +592,21 @@ struct timer_run {
 
 } // namespace
 
+// With the fixed delay, the unanswered data is acknowledged by the delayed-ACK timer's interrupt.
 TEST(stream_sockets, timers_linux)
 {
-    timer_run r(sim::server_path::linux_kernel);
+    timer_run r(sim::server_path::linux_kernel, {"os.tcp.adaptive_ack=false"});
     EXPECT_GE(r.b.linux_k->tcp()->stats().delayed_acks, 1u);
     EXPECT_GE(r.b.linux_k->stats().timer_interrupts, 2u) << "the epoll timeout and the delayed ACK";
+    EXPECT_EQ(r.b.linux_k->tcp()->stats().retransmits, 0u);
+}
+
+// Linux's engine gives a connection's first data a quick ACK: no delayed ACK is left for the timer.
+TEST(stream_sockets, timers_linux_quick_ack)
+{
+    timer_run r(sim::server_path::linux_kernel);
+    EXPECT_EQ(r.b.linux_k->tcp()->stats().delayed_acks, 0u);
+    EXPECT_GE(r.b.linux_k->stats().timer_interrupts, 1u) << "the epoll timeout";
     EXPECT_EQ(r.b.linux_k->tcp()->stats().retransmits, 0u);
 }
 

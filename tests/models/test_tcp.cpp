@@ -656,3 +656,50 @@ TEST(tcp, software_checksum_sums_each_segment_and_touches_the_received_payload)
     const double acks = static_cast<double>(net.tcp(1).stats().segments_out - rx_out0);
     EXPECT_EQ(rx.local_time() - rx0, sc_core::sc_time(16 * 20 + 0.25 * 1020 + 0.25 * 20 * acks, sc_core::SC_NS));
 }
+
+// Linux's delayed-ACK engine (tcp_params::adaptive_ack, the Linux-like kernel's): quick ACKs for
+// the first data; a reply within the ACK timeout makes the connection interactive, whose ACKs wait
+// to ride on replies; a delayed ACK that has to fire ends that; data after a gap longer than the
+// RTO is acknowledged at once again.
+TEST(tcp, linux_ack_engine_quick_acks_ping_pong_and_gaps)
+{
+    tcp_params server;
+    server.adaptive_ack = true;
+    tcp_pair net{tcp_params{}, server};
+    connected k(net);
+    ASSERT_NE(k.server, 0u);
+    const uint8_t req[10] = {};
+    uint8_t buf[64];
+    // Sends a request and returns how long the server took to send its next segment.
+    auto request_then_first_reply_segment = [&](bool answer) {
+        const uint64_t out_before = net.tcp(1).stats().segments_out;
+        EXPECT_EQ(net.tcp(0).send(k.client, req, sizeof req), sizeof req);
+        const uint64_t sent_at = net.now;
+        EXPECT_TRUE(net.run_until([&] { return net.tcp(1).readable_bytes(k.server) >= sizeof req; }, net.now + 1'000'000'000));
+        EXPECT_EQ(net.tcp(1).recv(k.server, buf, sizeof buf), static_cast<long>(sizeof req));
+        if (answer) {
+            EXPECT_EQ(net.tcp(1).send(k.server, req, sizeof req), sizeof req);
+        }
+        EXPECT_TRUE(net.run_until([&] { return net.tcp(1).stats().segments_out > out_before; }, net.now + 1'000'000'000));
+        return net.now - sent_at;
+    };
+    const uint64_t delack = server.delayed_ack_ns;
+    // The first request: a quick ACK, before the server has read it.
+    EXPECT_LT(request_then_first_reply_segment(false), 100'000u);
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, 0u);
+    // Answered at once: the answer carries the ACK, and the connection turns interactive.
+    EXPECT_LT(request_then_first_reply_segment(true), 100'000u);
+    const uint64_t replies_before = net.tcp(1).stats().segments_out;
+    EXPECT_LT(request_then_first_reply_segment(true), 100'000u);
+    EXPECT_EQ(net.tcp(1).stats().segments_out, replies_before + 1);   // one segment: reply and ACK
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, 0u);
+    // Interactive and unanswered: the ACK waits for the timer, which ends interactive mode.
+    const uint64_t waited = request_then_first_reply_segment(false);
+    EXPECT_GE(waited, delack);
+    EXPECT_LT(waited, delack + 1'000'000);
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, 1u);
+    // After a pause longer than the RTO (200 ms at least), data is acknowledged at once.
+    net.run_until([&] { return false; }, net.now + 300'000'000);
+    EXPECT_LT(request_then_first_reply_segment(false), 100'000u);
+    EXPECT_EQ(net.tcp(1).stats().delayed_acks, 1u);
+}

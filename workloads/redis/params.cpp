@@ -32,9 +32,10 @@ void declare(cfg::schema& s)
                "write and sync the AOF once per event-loop iteration for all its write commands (Redis's beforeSleep "
                "flush) instead of once per command (Table 2 counts one fsync per SET)");
     s.add_bool("workload.redis.receive_in_epoll", true,
-               "time the network's interrupt-context work (the receive path's interrupt, NAPI and protocol input; "
-               "protocol timers) as the epoll row of the requests the iteration serves, whichever call it interrupted: "
-               "the receive work of the requests epoll reports (Table 2's Linux epoll row holds it); false: wall clock only");
+               "time the network's receive work in interrupt context (the interrupt, NAPI, protocol input, readiness "
+               "callbacks and wake-ups) as the epoll row of the requests the iteration serves, whichever call it interrupted: "
+               "the receive work of the requests epoll reports (Table 2's Linux epoll row holds it); transmit work in "
+               "interrupt context (ACKs, completions) stays where it ran; false: wall clock only");
     s.add_bool("workload.redis.reply_on_writable", true,
                "Redis 2.8: a reply goes out when epoll reports the socket writable (the writable event installed by "
                "the first reply, removed once the buffer is empty); false: written directly before the next "

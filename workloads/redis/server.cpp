@@ -62,8 +62,8 @@ server::server(os::cpu_core& core, os::net::stream_api& api, aof_backend* aof, c
 server::~server() = default;
 
 // The core's clock in ns, from its integer count of resolution steps (exact differences). With
-// receive_in_epoll, the network's interrupt-context work is taken out of it (it stops while such a
-// handler runs) and the iteration times it as epoll instead.
+// receive_in_epoll, the network's receive work in interrupt context is taken out of it (it stops
+// while such a handler runs) and the iteration times it as epoll instead.
 double server::now_ns() const
 {
     static const double step_ps = std::round(sc_core::sc_get_time_resolution().to_seconds() * 1e12);
@@ -71,12 +71,13 @@ double server::now_ns() const
     return m_params.receive_in_epoll ? t - network_irq_ns() : t;
 }
 
-// Storage completions (block_io) belong to the fsync that waits for them, so they stay where they land.
+// The receive path: the interrupt, NAPI, IP and TCP input, the readiness callbacks and the wake-ups
+// they make. Transmit work done in interrupt context (ACKs sent from softirq or a timer, transmit
+// completions) and storage completions (block_io, fsync's) stay where they ran.
 double server::network_irq_ns() const
 {
     double ns = 0;
-    for (category c : {category::net_stack_in, category::net_stack_out, category::scheduler, category::copy_in,
-                       category::copy_out, category::kernel_return, category::syscall})
+    for (category c : {category::net_stack_in, category::scheduler})
         ns += m_core.irq_ns(c);
     return ns;
 }
