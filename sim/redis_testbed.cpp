@@ -39,7 +39,12 @@ void redis_testbed::declare(cfg::schema& s)
     s.add_choice("workload.redis.fs", "ext4", {"ext2", "ext3", "ext4", "btrfs"},
                  "the file system of the Linux-like server's AOF (the paper: ext4 on the RAID controller)");
     s.add_int("workload.redis.log_vsa_kb", 65536, 64, 1 << 22, "KiB",
-              "Arrakis/P: the VSA of the persistent log the AOF goes to (and its image in the application's memory)");
+              "the persistent log the AOF goes to (and its image in the application's memory): Arrakis/P's VSA, or "
+              "the Linux-like path's region of the raw device when workload.redis.linux_aof is log");
+    s.add_choice("workload.redis.linux_aof", "file", {"file", "log"},
+                 "the Linux-like server's AOF: file (write(2) and fsync(2) of a file on workload.redis.fs) or log (the "
+                 "persistent log on a region of the raw device, each sync a pwrite(2) of its new entries with "
+                 "O_DIRECT|O_DSYNC: Caladan on Linux)");
     s.add_real("workload.redis.drain_check_us", 200, 1, 1e6, "us",
                "after the clients finish: the server has drained when its command count holds for three checks this "
                "far apart and its AOF is synced");
@@ -58,6 +63,10 @@ void redis_testbed::check(const cfg::config& c, redis_path path)
         if (key == std::string("platform.tenants.client_mac_base") && mac->bytes[5] + hosts > 256)
             throw error_at(c, key, fmt::format("the last octet leaves no room for {} client hosts", hosts));
     }
+    if (path == redis_path::arrakis_p && c.get_string("workload.redis.linux_aof") != "file")
+        throw error_at(c, "workload.redis.linux_aof",
+                       "'" + c.get_string("workload.redis.linux_aof") +
+                           "' is for the Linux-like path (path: linux); Arrakis/P's AOF is always the log on its VSA");
     if (path == redis_path::arrakis_p && c.get_int("platform.nic.num_vfs") == 0)
         throw error_at(c, "platform.nic.num_vfs", "Arrakis/P needs a VF for the server's VNIC");
     if (c.get_int("workload.redis.connections") < hosts)
@@ -120,11 +129,19 @@ void redis_testbed::server_main()
         // its storage driver does (vsic_setup maps the block layer's pages for the controller).
         m_server->kernel_iommu().attach_pass_through(models::nic_pf_rid, linux_nic_domain);
         m_linux_storage = std::make_unique<linux_storage>();
-        m_linux_storage->boot(*m_server, os::linux_path::parse_fs_kind(m_cfg.get_string("workload.redis.fs")));
-        m_aof_file = std::make_unique<workloads::redis::aof_file>(*m_linux_storage->block, *m_linux_storage->fs,
-                                                                  *m_linux_storage->file);
+        if (m_cfg.get_string("workload.redis.linux_aof") == "log") {
+            m_linux_storage->boot_raw_log(*m_server, static_cast<uint64_t>(m_cfg.get_int("workload.redis.log_vsa_kb")) * 1024);
+            m_linux_storage->log->format(derive_seed(m_setup.seed, "redis/log_id"));
+            m_linux_storage->log->flush();
+            m_aof_direct = std::make_unique<workloads::redis::aof_direct>(*m_linux_storage->log);
+            aof = m_aof_direct.get();
+        } else {
+            m_linux_storage->boot(*m_server, os::linux_path::parse_fs_kind(m_cfg.get_string("workload.redis.fs")));
+            m_aof_file = std::make_unique<workloads::redis::aof_file>(*m_linux_storage->block, *m_linux_storage->fs,
+                                                                      *m_linux_storage->file);
+            aof = m_aof_file.get();
+        }
         api = m_linux.get();
-        aof = m_aof_file.get();
     } else {
         // Arrakis: the kernel, as control plane, gives the application a VNIC and a VSIC with a VSA;
         // the application drives both from its core.
@@ -195,7 +212,9 @@ void redis_testbed::client_main(unsigned i)
 void redis_testbed::wait_until_drained(os::cpu_core& core)
 {
     const sc_time step(m_cfg.get_real("workload.redis.drain_check_us"), SC_US);
-    auto synced = [this] { return m_aof_file ? m_aof_file->synced() : m_aof_log ? m_aof_log->synced() : true; };
+    auto synced = [this] {
+        return m_aof_file ? m_aof_file->synced() : m_aof_log ? m_aof_log->synced() : m_aof_direct ? m_aof_direct->synced() : true;
+    };
     uint64_t last = m_app ? m_app->stats().commands : 0;
     unsigned steady = 0;
     while (steady < 3) {
@@ -220,6 +239,8 @@ std::vector<uint8_t> redis_testbed::durable_aof() const
         return m_aof_file->durable_bytes();
     if (m_aof_log)
         return m_aof_log->durable_bytes();
+    if (m_aof_direct)
+        return m_aof_direct->durable_bytes();
     return {};
 }
 
@@ -229,6 +250,8 @@ uint64_t redis_testbed::aof_written() const
         return m_aof_file->stats().bytes;
     if (m_aof_log)
         return m_aof_log->stats().bytes;
+    if (m_aof_direct)
+        return m_aof_direct->stats().bytes;
     return 0;
 }
 

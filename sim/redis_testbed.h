@@ -7,7 +7,9 @@
 // Server paths:
 // - linux: the Linux-like kernel's TCP sockets and epoll as system calls; the AOF written with
 //   write(2) and fsync(2) on an ext4 file through the block layer, whose completion interrupt is
-//   taken on the server's core (aof_file).
+//   taken on the server's core (aof_file); or, with workload.redis.linux_aof: log, the persistent
+//   log (Arrakis/P's format) on a region of the raw device, each sync a pwrite(2) with
+//   O_DIRECT|O_DSYNC through the same block layer (aof_direct: Caladan on Linux).
 // - arrakis_p: the application's VNIC with Arrakis/P's POSIX sockets and epoll in the library OS;
 //   the AOF appended to the persistent log on the application's VSA through its VSIC (aof_log),
 //   a hardware VSIC unless platform.storage.vsic_mode says emulated (then a second core runs it).
@@ -26,6 +28,7 @@
 #include "sim/config.h"
 #include "sim/storage_stacks.h"
 #include "sim/testbed.h"
+#include "workloads/redis/aof_direct.h"
 #include "workloads/redis/aof_file.h"
 #include "workloads/redis/aof_log.h"
 #include "workloads/redis/client.h"
@@ -47,7 +50,7 @@ struct redis_setup {
 
 class redis_testbed {
 public:
-    // workload.redis.client_hosts, .fs, .log_vsa_kb (sim/params.cpp calls it).
+    // workload.redis.client_hosts, .fs, .log_vsa_kb, .linux_aof (sim/params.cpp calls it).
     static void declare(cfg::schema& s);
     // Checks that span parameters (addresses, enough VFs, client addresses). Throws cfg::config_error.
     static void check(const cfg::config& c, redis_path path);
@@ -70,7 +73,7 @@ public:
     uint64_t connections_settled() const;
     host& client_host(unsigned i) { return *m_clients.at(i).h; }
     // The AOF as a replay after the run would read it: the file's synced bytes, or the log's
-    // durable entries.
+    // durable entries (Arrakis/P's, or the raw device's on the Linux-like path).
     std::vector<uint8_t> durable_aof() const;
     // Bytes handed to the AOF backend, and how many syncs it did.
     uint64_t aof_written() const;
@@ -112,6 +115,7 @@ private:
     std::unique_ptr<os::linux_path::linux_kernel> m_linux;
     std::unique_ptr<sim::linux_storage> m_linux_storage;
     std::unique_ptr<workloads::redis::aof_file> m_aof_file;
+    std::unique_ptr<workloads::redis::aof_direct> m_aof_direct;
     std::unique_ptr<os::kernel::control_plane> m_cp;
     std::unique_ptr<os::dataplane::dataplane> m_server_dp;
     std::unique_ptr<os::dataplane::posix_sockets> m_posix;

@@ -1,5 +1,7 @@
 #include "sim/storage_stacks.h"
 
+#include <stdexcept>
+
 #include "models/platform/address_map.h"
 #include "models/storage/storage_regs.h"
 
@@ -44,10 +46,11 @@ os::linux_path::fs_geometry fs_geometry_of(const cfg::config& c, os::linux_path:
     return g;
 }
 
-void linux_storage::boot(storage_host& tb, os::linux_path::fs_kind kind)
+void linux_storage::boot_queue(storage_host& tb, const os::linux_path::fs_geometry& g)
 {
     os::cpu_core& core = tb.host_core(0);
     const cfg::config& c = tb.host_config();
+    m_core = &core;
     iommu = &tb.kernel_iommu();
     setup = std::make_unique<os::kernel::vsic_setup>(core, tb.host_pages(), *iommu, layout_of(tb), 1);
     setup->boot(boot_category);
@@ -70,7 +73,6 @@ void linux_storage::boot(storage_host& tb, os::linux_path::fs_kind kind)
     const uint64_t pages = tb.host_pages().alloc(page_cache_bytes);
     setup->map_for_pf(pages, page_cache_bytes);
     queue = std::make_unique<os::dev::blk_queue>(os::dev::blk_regs{&core, models::storage_pf_bar0, false}, qp);
-    const os::linux_path::fs_geometry g = fs_geometry_of(c, kind);
     os::linux_path::block_params bp;
     bp.nsid = storage::pf_nsid;
     bp.buffer_pa = pages;
@@ -79,8 +81,33 @@ void linux_storage::boot(storage_host& tb, os::linux_path::fs_kind kind)
     block = std::make_unique<os::linux_path::block_layer>(core, *queue, g, bp);
     core.claim_vectors(storage_irq_vector, 1, [this](unsigned v) { block->irq(v); });
     queue->init(boot_category);
-    fs = os::linux_path::make_file_system(kind, g, os::linux_path::fs_costs::from(core.costs()));
+}
+
+void linux_storage::boot(storage_host& tb, os::linux_path::fs_kind kind)
+{
+    const os::linux_path::fs_geometry g = fs_geometry_of(tb.host_config(), kind);
+    boot_queue(tb, g);
+    fs = os::linux_path::make_file_system(kind, g, os::linux_path::fs_costs::from(m_core->costs()));
     file = &fs->create();
+}
+
+void linux_storage::boot_raw_log(storage_host& tb, uint64_t log_bytes)
+{
+    const cfg::config& c = tb.host_config();
+    boot_queue(tb, fs_geometry_of(c, os::linux_path::fs_kind::ext4));
+    // The log's region: past the device's first MiB, as the Arrakis control plane places VSAs.
+    log_base_lba = (1 << 20) / lba_bytes;
+    if (log_bytes % lba_bytes != 0 || log_base_lba + log_bytes / lba_bytes > tb.storage_controller().params().capacity_blocks)
+        throw std::invalid_argument("linux_storage: the log does not fit the device in whole sectors");
+    // The image is the process's buffer the device reads: the kernel maps it for the controller
+    // once, as it maps the block layer's page-cache window (the IOMMU translates every DMA).
+    m_image_bytes = log_bytes;
+    m_image_pa = tb.host_pages().alloc(log_bytes);
+    setup->map_for_pf(m_image_pa, log_bytes);
+    dio = std::make_unique<os::linux_path::direct_io>(
+        *m_core, *block, os::linux_path::direct_io_params::from(c, log_base_lba, log_bytes / lba_bytes));
+    log = std::make_unique<os::linux_path::direct_log>(*dio, image(), m_image_pa, m_image_bytes,
+                                                       static_cast<uint32_t>(c.get_int("os.storage.log_mtu_kb") * 1024));
 }
 
 void arrakis_storage::boot(storage_host& tb, const std::string& name, uint64_t vsa_bytes)

@@ -173,6 +173,21 @@ const prim_def prims[] = {
     {"arrakis.blk_submit", &cost_model::a_blk_submit, 60, 0, "user-level VSIC driver: one command into the submission ring (estimate)"},
     {"arrakis.blk_reap", &cost_model::a_blk_reap, 40, 0, "user-level VSIC driver: one completion taken (estimate)"},
     {"arrakis.log_append", &cost_model::a_log_append, 150, 0, "persistent log: placement, entry header, bookkeeping (estimate; the CRC is priced per byte)"},
+    // Direct I/O to a raw block device on the Linux-like path (os/linux/direct_io): pwrite(2) on a
+    // block device opened O_DIRECT|O_DSYNC, as a log kept on the raw device (Caladan on Linux) does.
+    // Estimates from the Linux 3.8 code paths (fs/block_dev.c, fs/direct-io.c, mm/filemap.c,
+    // block/blk-flush.c) at IPC ~1; the request's own block-layer and driver work is
+    // linux.blk_submit/blk_complete, the crossing linux.syscall_entry/exit.
+    {"linux.dio_setup", &cost_model::l_dio_setup, 2400, 12,
+     "per call: blkdev_aio_write and __generic_file_aio_write's checks, generic_file_direct_write's filemap_write_and_wait_range and two invalidate_inode_pages2_range on the device's empty mapping, do_blockdev_direct_IO's dio from its slab and setup, blk_start/finish_plug (estimate)", proc},
+    {"linux.dio_page", &cost_model::l_dio_page, 180, 1,
+     "per 4 KiB user page: get_user_pages_fast's page-table walk and get_page (dio_refill_pages), blkdev_get_block's mapping, and the put_page when the bio completes (estimate)", proc},
+    {"linux.dio_bio", &cost_model::l_dio_bio, 450, 3,
+     "per bio: dio_new_bio (bio_alloc_bioset from its mempool), dio_bio_add_page per segment, dio_bio_submit's accounting before submit_bio (estimate)", proc},
+    {"linux.dio_complete", &cost_model::l_dio_complete, 700, 4,
+     "per call: dio_bio_end_io's wake-up of the waiter, dio_await_completion and dio_bio_complete (bio_put), dio_complete's inode_dio_done and the dio freed (estimate)", proc},
+    {"linux.dio_dsync", &cost_model::l_dio_dsync, 900, 5,
+     "O_DSYNC: generic_write_sync to blkdev_fsync (filemap_write_and_wait_range on the empty mapping) and blkdev_issue_flush's bio allocated and submitted; on a queue without REQ_FLUSH (non-volatile write cache) generic_make_request_checks ends it at once (estimate)", proc},
     // memcached 1.4 serving the binary protocol over UDP (workloads/memcached). Estimates from the
     // code paths, a few hundred instructions each at IPC ~1, caches warm (128 keys stay in the LLC).
     {"memcached.parse", &cost_model::mc_parse, 250, 2,

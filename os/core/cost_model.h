@@ -72,6 +72,8 @@ struct cost_model {
         l_fsync_syscall;
     // Arrakis storage dataplane (user-level VSIC driver, persistent log)
     primitive a_blk_submit, a_blk_reap, a_log_append;
+    // Linux-like direct I/O to a raw block device (os/linux/direct_io: pwrite with O_DIRECT|O_DSYNC)
+    primitive l_dio_setup, l_dio_page, l_dio_bio, l_dio_complete, l_dio_dsync;
     double crc_byte_cycles = 0;     // CRC-32C of a warm buffer, per byte (SSE4.2 crc32)
     double csum_byte_cycles = 0;    // Internet checksum of a warm buffer, per byte
     // TCP protocol processing (os/net/tcp): the Linux kernel's and the Arrakis library's

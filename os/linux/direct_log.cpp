@@ -1,0 +1,70 @@
+#include "os/linux/direct_log.h"
+
+namespace iovsim::os::linux_path {
+
+using dataplane::persistent_log;
+
+direct_log::direct_log(direct_io& dio, uint8_t* image, uint64_t image_iova, uint64_t image_bytes, uint32_t mtu)
+    : m_dio(dio), m_core(dio.core()), m_iova(image_iova), m_log(image, image_bytes, mtu, *this)
+{
+}
+
+bool direct_log::write(uint64_t offset, uint32_t bytes, uint64_t token)
+{
+    ++m_stats.writes;
+    m_queue.push_back({offset, bytes, token});
+    return true;
+}
+
+void direct_log::flush()
+{
+    while (!m_queue.empty()) {
+        // One call for the run of writes that follow each other in the image (a group of entries,
+        // or the format's header and the first entries): the device gets one contiguous write.
+        size_t n = 1;
+        uint64_t end = m_queue.front().offset + m_queue.front().bytes;
+        while (n < m_queue.size() && m_queue[n].offset == end) {
+            end += m_queue[n].bytes;
+            ++n;
+        }
+        const uint64_t offset = m_queue.front().offset;
+        std::deque<queued> run(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(n));
+        m_queue.erase(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(n));
+        ++m_stats.pwrites;
+        const int64_t r = m_dio.sys_pwrite(m_iova + offset, offset, static_cast<uint32_t>(end - offset));
+        const bool ok = r == static_cast<int64_t>(end - offset);
+        if (!ok)
+            ++m_stats.failed_pwrites;
+        // The log may queue more (a header after its predecessor completed): the loop takes it.
+        for (const queued& q : run)
+            m_log.complete(q.token, ok);
+    }
+}
+
+persistent_log::append_status direct_log::append(const uint8_t* data, uint32_t len, uint64_t& seq)
+{
+    const cost_model& c = m_core.costs();
+    for (;;) {
+        m_core.run(category::block_io, c.a_log_append);
+        const auto st = m_log.append(data, len, seq);
+        if (st == persistent_log::append_status::ok) {
+            // The entry was built in place: the payload copied into the image and sealed.
+            m_core.copy(category::block_io, len);
+            m_core.charge_ns(category::block_io, c.ns(c.crc_byte_cycles * (len + sizeof(dataplane::log_entry_header))));
+            return st;
+        }
+        if (st != persistent_log::append_status::full || m_queue.empty())
+            return st;
+        // Space comes back only as the queued writes (a truncate's header) complete.
+        flush();
+    }
+}
+
+bool direct_log::wait_durable(uint64_t seq)
+{
+    while (m_log.durable_seq() < seq && !m_log.failed() && !m_queue.empty())
+        flush();
+    return !m_log.failed() && m_log.durable_seq() >= seq;
+}
+
+} // namespace iovsim::os::linux_path
