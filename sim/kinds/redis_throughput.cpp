@@ -23,6 +23,7 @@ namespace {
 struct counters {
     uint64_t replies = 0;                 // at the clients
     double server_busy_ns = 0;            // the server core's work, not idle or polling
+    os::accounting::row server_ns{};      // the server core's time by category
     double client_busy_ns = 0;            // the busiest client core's
     uint64_t aof_syncs = 0, aof_bytes = 0;
     uint64_t device_writes = 0, device_flushes = 0;
@@ -38,6 +39,7 @@ counters take(redis_testbed& tb)
         k.nic_drops += nic_drop_count(tb.client_host(i).nic->stats());
     }
     k.server_busy_ns = accounted_busy_ns(tb.server_accounting());
+    k.server_ns = accounted_ns_by_category(tb.server_accounting());
     k.aof_syncs = tb.app().stats().aof_syncs;
     k.aof_bytes = tb.app().stats().aof_bytes;
     k.device_writes = tb.server().storage->stats().writes;
@@ -104,6 +106,10 @@ nlohmann::json run_point(const cfg::config& experiment, const std::string& colum
     r["get_fraction"] = c.get_real("workload.redis.get_fraction");
     r["ktps"] = round4(static_cast<double>(replies) / window_us * 1000.0);
     r["sigma"] = round4(std::sqrt(var));
+    nlohmann::json slices_json = nlohmann::json::array();
+    for (double v : slice_ktps)
+        slices_json.push_back(round4(v));
+    r["slice_ktps"] = slices_json;
     r["replies"] = replies;
     r["server_core_util"] = round4((end.server_busy_ns - start.server_busy_ns) / window_ns);
     r["client_core_util"] = round4((end.client_busy_ns - start.client_busy_ns) / window_ns);
@@ -111,6 +117,15 @@ nlohmann::json run_point(const cfg::config& experiment, const std::string& colum
     r["device_writes_per_request"] = round4(static_cast<double>(end.device_writes - start.device_writes) / static_cast<double>(replies));
     r["device_flushes_per_request"] = round4(static_cast<double>(end.device_flushes - start.device_flushes) / static_cast<double>(replies));
     r["nic_drops"] = end.nic_drops - start.nic_drops;
+    // Where the server core's time went, per reply: its work by category (idle: asleep waiting,
+    // for the device among others).
+    nlohmann::json per = nlohmann::json::object();
+    for (unsigned i = 0; i < os::category_count; ++i) {
+        const double ns = end.server_ns[i] - start.server_ns[i];
+        if (ns > 0)
+            per[os::to_string(static_cast<os::category>(i))] = round4(ns / static_cast<double>(replies) / 1000.0);
+    }
+    r["server_us_per_request"] = per;
     r["window_us"] = window_us;
     r["connections_open_at_us"] = round4(r_connect_us);
     return r;

@@ -47,17 +47,26 @@ struct counters {
 
 } // namespace
 
-double accounted_busy_ns(const os::accounting& acct)
+os::accounting::row accounted_ns_by_category(const os::accounting& acct)
 {
-    double ns = 0;
-    auto add = [&ns](const os::accounting::row& r) {
+    os::accounting::row sum{};
+    auto add = [&sum](const os::accounting::row& r) {
         for (unsigned k = 0; k < os::category_count; ++k)
-            if (os::is_request_work(static_cast<os::category>(k)))
-                ns += r[k];
+            sum[k] += r[k];
     };
     for (os::request_id id = 1; id <= acct.requests(); ++id)
         add(acct.of(id));
     add(acct.unattributed());
+    return sum;
+}
+
+double accounted_busy_ns(const os::accounting& acct)
+{
+    const os::accounting::row r = accounted_ns_by_category(acct);
+    double ns = 0;
+    for (unsigned k = 0; k < os::category_count; ++k)
+        if (os::is_request_work(static_cast<os::category>(k)))
+            ns += r[k];
     return ns;
 }
 

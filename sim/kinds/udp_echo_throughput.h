@@ -20,6 +20,8 @@ experiment_kind udp_echo_throughput_kind();
 // unattributed work's charges of request-work categories: not idle, not polling an empty ring),
 // and the receive drops an e10k counted.
 double accounted_busy_ns(const os::accounting& acct);
+// The same charges by category (idle and polling included).
+os::accounting::row accounted_ns_by_category(const os::accounting& acct);
 uint64_t nic_drop_count(const nic::e10k_stats& s);
 
 } // namespace iovsim::sim
