@@ -54,10 +54,10 @@ void block_layer::submit_write(uint64_t block, uint32_t count, io_kind)
     submit(r);
 }
 
-void block_layer::submit_direct_write(uint64_t lba, uint32_t lbas, uint64_t iova)
+void block_layer::submit_direct(dev::blk_op op, uint64_t lba, uint32_t lbas, uint64_t iova)
 {
     dev::blk_request r{};
-    r.op = dev::blk_op::write;
+    r.op = op;
     r.nsid = m_p.nsid;
     r.lba = lba;
     r.blocks = lbas;

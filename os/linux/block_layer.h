@@ -52,9 +52,10 @@ public:
     void wait_io() override;
     void handoff(const std::string& thread, const std::function<void()>& work) override;
 
-    // A write of `lbas` 512-byte sectors from `lba` straight from memory the device may read at
-    // `iova` (direct I/O: a user buffer, no page cache); returns at once, wait_io() waits for it.
-    void submit_direct_write(uint64_t lba, uint32_t lbas, uint64_t iova);
+    // A read or write of `lbas` 512-byte sectors from `lba` straight into or from memory the device
+    // may reach at `iova` (direct I/O: a user buffer, no page cache); returns at once, wait_io()
+    // waits for it.
+    void submit_direct(dev::blk_op op, uint64_t lba, uint32_t lbas, uint64_t iova);
 
     const block_stats& stats() const { return m_stats; }
     unsigned in_flight() const { return m_pending; }

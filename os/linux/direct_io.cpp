@@ -31,6 +31,17 @@ direct_io::direct_io(cpu_core& core, block_layer& block, const direct_io_params&
 
 int64_t direct_io::sys_pwrite(uint64_t buf_iova, uint64_t offset, uint32_t bytes)
 {
+    return transfer(dev::blk_op::write, buf_iova, offset, bytes);
+}
+
+int64_t direct_io::sys_pread(uint64_t buf_iova, uint64_t offset, uint32_t bytes)
+{
+    ++m_stats.reads;
+    return transfer(dev::blk_op::read, buf_iova, offset, bytes);
+}
+
+int64_t direct_io::transfer(dev::blk_op op, uint64_t buf_iova, uint64_t offset, uint32_t bytes)
+{
     ++m_stats.calls;
     m_core.run(category::syscall, m_c.l_syscall_entry);
     m_core.run(category::block_io, m_c.l_dio_setup);
@@ -57,7 +68,7 @@ int64_t direct_io::sys_pwrite(uint64_t buf_iova, uint64_t offset, uint32_t bytes
         for (uint64_t i = 0; i < pages; ++i)
             m_core.run(category::block_io, m_c.l_dio_page);
         m_core.run(category::block_io, m_c.l_dio_bio);
-        m_block.submit_direct_write(m_p.first_lba + (offset + done) / sector_bytes, len / sector_bytes, at);
+        m_block.submit_direct(op, m_p.first_lba + (offset + done) / sector_bytes, len / sector_bytes, at);
         ++m_stats.bios;
         done += len;
     }
@@ -65,9 +76,11 @@ int64_t direct_io::sys_pwrite(uint64_t buf_iova, uint64_t offset, uint32_t bytes
     m_block.wait_io();
     m_core.run(category::block_io, m_c.l_dio_complete);
     bool failed = m_block.stats().errors != errors_before;
-    // O_DSYNC: the data is on the device; its cache too only if it forgets on power loss.
-    m_core.run(category::block_io, m_c.l_dio_dsync);
-    if (!failed) {
+    // O_DSYNC, for a write: the data is on the device; its cache too only if it forgets on power
+    // loss.
+    if (op == dev::blk_op::write)
+        m_core.run(category::block_io, m_c.l_dio_dsync);
+    if (op == dev::blk_op::write && !failed) {
         if (m_p.device_flush) {
             m_block.submit_flush();
             m_block.wait_io();

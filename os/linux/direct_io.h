@@ -18,7 +18,8 @@
 // The device reads the data from the user's pages themselves (zero copy): they must be memory the
 // controller may DMA from through the IOMMU (the kernel maps them for the controller's function).
 // A request that fails (a device error status, a DMA the IOMMU blocked) fails the call with -EIO;
-// the requests before and after it are not affected.
+// the requests before and after it are not affected. pread(2) takes the same path the other way
+// (the device writes into the user's pages), without the O_DSYNC step.
 #include <cstdint>
 
 #include "os/core/cpu_core.h"
@@ -41,8 +42,8 @@ struct direct_io_params {
 };
 
 struct direct_io_stats {
-    uint64_t calls = 0, bytes = 0, bios = 0, pages = 0, flushes_sent = 0, flushes_ended_early = 0, errors = 0,
-             invalid = 0;
+    uint64_t calls = 0, reads = 0, bytes = 0, bios = 0, pages = 0, flushes_sent = 0, flushes_ended_early = 0,
+             errors = 0, invalid = 0;
 };
 
 class direct_io {
@@ -62,12 +63,17 @@ public:
     // Returns `bytes`, -EINVAL (offset, length or buffer not sector-aligned, or beyond the region:
     // nothing is written) or -EIO (a request failed).
     int64_t sys_pwrite(uint64_t buf_iova, uint64_t offset, uint32_t bytes);
+    // pread(fd, buf, bytes, offset): the same path, the device writing into the user's pages; no
+    // O_DSYNC work. Returns `bytes`, -EINVAL or -EIO as pwrite.
+    int64_t sys_pread(uint64_t buf_iova, uint64_t offset, uint32_t bytes);
 
     const direct_io_stats& stats() const { return m_stats; }
     const direct_io_params& params() const { return m_p; }
     cpu_core& core() { return m_core; }
 
 private:
+    int64_t transfer(dev::blk_op op, uint64_t buf_iova, uint64_t offset, uint32_t bytes);
+
     cpu_core& m_core;
     const cost_model& m_c;
     block_layer& m_block;

@@ -1,12 +1,33 @@
 #include "os/linux/direct_log.h"
 
+#include <algorithm>
+
 namespace iovsim::os::linux_path {
 
 using dataplane::persistent_log;
 
 direct_log::direct_log(direct_io& dio, uint8_t* image, uint64_t image_iova, uint64_t image_bytes, uint32_t mtu)
-    : m_dio(dio), m_core(dio.core()), m_iova(image_iova), m_log(image, image_bytes, mtu, *this)
+    : m_dio(dio), m_core(dio.core()), m_iova(image_iova), m_bytes(image_bytes), m_log(image, image_bytes, mtu, *this)
 {
+}
+
+bool direct_log::open()
+{
+    flush();
+    // The region in calls of at most 1 GiB (the kernel caps one call at MAX_RW_COUNT, under 2 GiB).
+    for (uint64_t off = 0; off < m_bytes;) {
+        const auto chunk = static_cast<uint32_t>(std::min<uint64_t>(m_bytes - off, 1ULL << 30));
+        ++m_stats.preads;
+        if (m_dio.sys_pread(m_iova + off, off, chunk) != static_cast<int64_t>(chunk)) {
+            ++m_stats.failed_preads;
+            return false;
+        }
+        off += chunk;
+    }
+    if (!m_log.open())
+        return false;
+    flush();   // the new epoch's header
+    return !m_log.failed();
 }
 
 bool direct_log::write(uint64_t offset, uint32_t bytes, uint64_t token)

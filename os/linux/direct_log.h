@@ -20,7 +20,7 @@
 namespace iovsim::os::linux_path {
 
 struct direct_log_stats {
-    uint64_t writes = 0, pwrites = 0, failed_pwrites = 0;
+    uint64_t writes = 0, pwrites = 0, failed_pwrites = 0, preads = 0, failed_preads = 0;
 };
 
 class direct_log : public dataplane::log_io {
@@ -30,6 +30,10 @@ public:
     direct_log(direct_io& dio, uint8_t* image, uint64_t image_iova, uint64_t image_bytes, uint32_t mtu);
 
     void format(uint64_t log_id) { m_log.format(log_id); }
+    // Reads the whole region into the image (pread, O_DIRECT: recovery needs it all), then opens
+    // the log found there (a new epoch, durably). False when a read failed or there is no log
+    // (log().error() says why).
+    bool open();
     // Places an entry (charged: the log's placement and header, the copy into the image, its
     // CRC-32C); when the log is full of entries not yet written, writes them first.
     dataplane::persistent_log::append_status append(const uint8_t* data, uint32_t len, uint64_t& seq);
@@ -51,6 +55,7 @@ private:
     direct_io& m_dio;
     cpu_core& m_core;
     uint64_t m_iova;
+    uint64_t m_bytes;
     dataplane::persistent_log m_log;
     std::deque<queued> m_queue;
     direct_log_stats m_stats;

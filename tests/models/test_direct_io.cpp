@@ -20,6 +20,7 @@
 #include "sim/storage_stacks.h"
 #include "sim/storage_testbed.h"
 #include "workloads/redis/aof_direct.h"
+#include "workloads/redis/aof_log.h"
 
 using namespace iovsim;
 using os::category;
@@ -200,7 +201,8 @@ TEST(DirectIo, DmaFaultFailsThatCallOnly)
 }
 
 // The log through the call: appends only place entries; sync writes them (one call for adjacent
-// entries) and they are durable; the device's region recovers to the same entries.
+// entries) and they are durable; the device's region recovers to the same entries, and so does the
+// log reopened from the device through pread.
 TEST(DirectLog, AppendsAreDurableAfterTheWriteAndRecoverFromTheDevice)
 {
     bench b;
@@ -235,10 +237,22 @@ TEST(DirectLog, AppendsAreDurableAfterTheWriteAndRecoverFromTheDevice)
             replay.insert(replay.end(), p, p + e.length);
         }
         EXPECT_EQ(replay, written);
+        // The process starts over with its memory cleared: the log read back with pread
+        // (O_DIRECT) holds the same entries and opens a new epoch, durably.
+        std::memset(b.image(), 0, log_bytes);
+        os::linux_path::direct_log again(*b.ls.dio, b.image(), b.iova(), log_bytes,
+                                         static_cast<uint32_t>(b.cfg.get_int("os.storage.log_mtu_kb") * 1024));
+        ASSERT_TRUE(again.open()) << again.log().error();
+        EXPECT_EQ(workloads::redis::log_contents(again.log()), written);
+        EXPECT_EQ(again.log().epoch(), 2u);
+        EXPECT_EQ(b.ls.dio->stats().reads, 1u);
+        EXPECT_EQ(again.stats().pwrites, 1u);   // the new epoch's header
         b.tb.stop();
     });
     ASSERT_TRUE(b.tb.run());
-    EXPECT_EQ(b.tb.controller().stats().writes, 5u);
+    // The format, four syncs, the new epoch's header; the read in 4 bios of 1 MiB.
+    EXPECT_EQ(b.tb.controller().stats().writes, 6u);
+    EXPECT_EQ(b.tb.controller().stats().reads, 4u);
 }
 
 // A write the device fails (the image's pages unmapped from the controller's domain after the
