@@ -137,15 +137,27 @@ void vsa_log::format(uint64_t log_id)
 
 persistent_log::append_status vsa_log::append(const uint8_t* data, uint32_t len, uint64_t& seq)
 {
+    const auto st = reserve(len, seq);
+    if (st != persistent_log::append_status::ok)
+        return st;
+    fill(seq, data, len);
+    return commit(seq);
+}
+
+void vsa_log::charge_crc(uint64_t bytes)
+{
+    const cost_model& c = m_dp.core().costs();
+    m_dp.core().charge_ns(category::block_io, c.ns(c.crc_byte_cycles * static_cast<double>(bytes)));
+}
+
+persistent_log::append_status vsa_log::reserve(uint32_t len, uint64_t& seq)
+{
     cpu_core& core = m_dp.core();
-    const cost_model& c = core.costs();
     for (;;) {
-        core.run(category::block_io, c.a_log_append);
-        const auto st = m_log.append(data, len, seq);
+        core.run(category::block_io, core.costs().a_log_append);
+        const auto st = m_log.reserve(len, seq);
         if (st == persistent_log::append_status::ok) {
-            // The entry was built in place: the payload copied into the image and sealed.
-            core.copy(category::block_io, len);
-            core.charge_ns(category::block_io, c.ns(c.crc_byte_cycles * (len + sizeof(log_entry_header))));
+            charge_crc(sizeof(log_entry_header));   // the entry's CRC starts over its header
             return st;
         }
         if (st != persistent_log::append_status::full || m_log.idle())
@@ -154,6 +166,24 @@ persistent_log::append_status vsa_log::append(const uint8_t* data, uint32_t len,
         if (m_dp.poll() == 0)
             m_dp.wait();
     }
+}
+
+void vsa_log::fill(uint64_t seq, const uint8_t* data, uint32_t len)
+{
+    m_log.fill(seq, data, len);
+    // The record built in the log's image: copied there, checksummed as it goes.
+    m_dp.core().copy(category::block_io, len);
+    charge_crc(len);
+}
+
+persistent_log::append_status vsa_log::commit(uint64_t seq)
+{
+    // Sealing: what fill did not fold yet, then the header's CRC field; the write's submission
+    // and doorbell are charged by the dataplane as the log issues it.
+    const uint32_t rest = m_log.unfilled(seq);
+    if (rest > 0)
+        charge_crc(rest);
+    return m_log.commit(seq);
 }
 
 bool vsa_log::wait_durable(uint64_t seq)

@@ -71,7 +71,18 @@ public:
     bool open();
     void format(uint64_t log_id);
     // Appends `data`; waits (polling) while the ring or the log is full of undurable entries.
+    // It is reserve, fill and commit, and costs what they do.
     persistent_log::append_status append(const uint8_t* data, uint32_t len, uint64_t& seq);
+    // An entry built in place (persistent_log::reserve, fill, commit), each step charged to the core
+    // for what it does:
+    //   reserve  placement, header and bookkeeping (arrakis.log_append) and the CRC of the header;
+    //            waits (polling) as append does while the log is full of undurable entries
+    //   fill     the copy into the payload and its CRC, per byte
+    //   commit   the CRC of payload bytes written other than by fill, then the write's command
+    //            into the submission ring and the doorbell (the dataplane's write)
+    persistent_log::append_status reserve(uint32_t len, uint64_t& seq);
+    void fill(uint64_t seq, const uint8_t* data, uint32_t len);
+    persistent_log::append_status commit(uint64_t seq);
     // Polls until entry `seq` is durable. False when the log failed.
     bool wait_durable(uint64_t seq);
     // Polls until every write started so far has completed.
@@ -82,6 +93,7 @@ public:
 
 private:
     void completed(uint64_t tag, uint16_t status);
+    void charge_crc(uint64_t bytes);
 
     storage_dataplane& m_dp;
     uint32_t m_nsid;

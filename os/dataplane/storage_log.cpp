@@ -124,6 +124,7 @@ void persistent_log::format(uint64_t log_id)
     m_epoch = 1;
     m_generation = 0;
     m_entries.clear();
+    m_open.clear();
     m_done.clear();
     m_tail = m_space_head = log_data_start;
     m_next_seq = m_space_head_seq = 1;
@@ -148,6 +149,7 @@ bool persistent_log::open()
     m_epoch = r.header.epoch + 1;
     m_generation = r.header.generation;
     m_entries.assign(r.entries.begin(), r.entries.end());
+    m_open.clear();
     m_done.assign(m_entries.size(), true);
     m_tail = r.tail;
     m_next_seq = r.next_seq;
@@ -184,6 +186,18 @@ bool persistent_log::place(uint64_t bytes, uint64_t& at) const
 
 persistent_log::append_status persistent_log::append(const uint8_t* data, uint32_t len, uint64_t& seq)
 {
+    if (!m_open.empty())
+        throw std::logic_error("persistent_log::append: entry " + std::to_string(m_open.front().seq) +
+                               " is reserved and not committed (an append would commit after it)");
+    const append_status st = reserve(len, seq);
+    if (st != append_status::ok)
+        return st;
+    fill(seq, data, len);
+    return commit(seq);
+}
+
+persistent_log::append_status persistent_log::reserve(uint32_t len, uint64_t& seq)
+{
     if (m_failed)
         return append_status::failed;
     if (len > max_payload()) {
@@ -202,18 +216,70 @@ persistent_log::append_status persistent_log::append(const uint8_t* data, uint32
     h.seq = m_next_seq;
     h.log_id = m_log_id;
     h.epoch = m_epoch;
+    h.crc = 0;
     uint8_t* p = m_image + at;
-    std::memcpy(p + sizeof h, data, len);
-    std::memset(p + sizeof h + len, 0, bytes - sizeof h - len);
-    h.crc = entry_crc(h, p + sizeof h);
+    // The header as it will be sealed but for its CRC: the bytes recovery checks, none of which
+    // changes before the commit, so the CRC starts over them now and runs on over the payload.
     std::memcpy(p, &h, sizeof h);
+    std::memset(p + sizeof h + len, 0, bytes - sizeof h - len);
+    m_open.push_back({h.seq, at, len, 0, wire::crc32c(p, sizeof h)});
+    // The entry holds its place in the chain from now on: space, sequence number, and (never
+    // completed until its write does) the durable order.
     m_entries.push_back({h.seq, at, len, m_epoch});
     m_done.push_back(false);
     m_tail = at + bytes;
     seq = m_next_seq++;
+    return append_status::ok;
+}
+
+const persistent_log::open_entry& persistent_log::open_at(uint64_t seq, const char* what) const
+{
+    if (m_open.empty() || seq < m_open.front().seq || seq > m_open.back().seq)
+        throw std::logic_error(std::string("persistent_log::") + what + ": entry " + std::to_string(seq) +
+                               " is not reserved (or already committed)");
+    return m_open[seq - m_open.front().seq];
+}
+
+void persistent_log::fill(uint64_t seq, const uint8_t* data, uint32_t len)
+{
+    open_at(seq, "fill");   // throws when it is not open
+    open_entry& e = m_open[seq - m_open.front().seq];
+    if (len > e.length - e.filled)
+        throw std::logic_error("persistent_log::fill: " + std::to_string(len) + " bytes beyond the " +
+                               std::to_string(e.length - e.filled) + " left in entry " + std::to_string(seq));
+    uint8_t* to = m_image + e.offset + sizeof(log_entry_header) + e.filled;
+    std::memcpy(to, data, len);
+    e.crc = wire::crc32c(to, len, e.crc);
+    e.filled += len;
+}
+
+uint8_t* persistent_log::payload(uint64_t seq)
+{
+    return m_image + open_at(seq, "payload").offset + sizeof(log_entry_header);
+}
+
+uint32_t persistent_log::unfilled(uint64_t seq) const
+{
+    const open_entry& e = open_at(seq, "unfilled");
+    return e.length - e.filled;
+}
+
+persistent_log::append_status persistent_log::commit(uint64_t seq)
+{
+    open_at(seq, "commit");
+    if (seq != m_open.front().seq)
+        throw std::logic_error("persistent_log::commit: entry " + std::to_string(seq) + " before entry " +
+                               std::to_string(m_open.front().seq) + " (entries are committed in sequence order)");
+    const open_entry e = m_open.front();
+    m_open.pop_front();
+    if (m_failed)
+        return append_status::failed;
+    uint8_t* p = m_image + e.offset;
+    const uint32_t crc = wire::crc32c(p + sizeof(log_entry_header) + e.filled, e.length - e.filled, e.crc);
+    std::memcpy(p + offsetof(log_entry_header, crc), &crc, sizeof crc);
     ++m_stats.appends;
-    m_stats.appended_bytes += len;
-    issue({at, static_cast<uint32_t>(bytes), seq});
+    m_stats.appended_bytes += e.length;
+    issue({e.offset, static_cast<uint32_t>(log_entry_bytes(e.length)), e.seq});
     return append_status::ok;
 }
 

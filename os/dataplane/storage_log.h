@@ -123,8 +123,36 @@ public:
     bool open();
 
     enum class append_status { ok, too_large, full, failed };
-    // Places the entry in the image and starts its write. `seq` is set on ok.
+    // Places the entry in the image and starts its write. `seq` is set on ok. The same as
+    // reserve, fill with `data`, commit.
     append_status append(const uint8_t* data, uint32_t len, uint64_t& seq);
+
+    // Building an entry in place: the application writes its record straight into the log's
+    // image (the paper's "laid out in memory as on disk"), then seals it.
+    //   reserve  places an entry of `len` payload bytes at the tail (the space rules and refusals
+    //            of append), writes its header (crc not yet valid) and zero padding, and starts its
+    //            CRC-32C over the header; `seq` is set on ok. The entry takes its sequence number
+    //            now: later reservations follow it.
+    //   fill     copies bytes to the payload at its fill point and folds them into the entry's CRC
+    //            as it goes (the record is checksummed while it is built).
+    //   commit   folds what the payload holds beyond the fill point (bytes the caller wrote
+    //            through payload() itself), seals the header and starts the entry's write.
+    // Several reservations may be open at once; they are committed in sequence order. A reserved
+    // entry is never written before its commit, so it is neither durable nor visible to read,
+    // iterate or recovery (its header's CRC does not hold); entries reserved after it wait for it
+    // (durability is in sequence order). Misuse (an entry not open, committed out of order, filled
+    // past its length, an append while an entry is open) throws std::logic_error. format() and
+    // open() drop open reservations.
+    append_status reserve(uint32_t len, uint64_t& seq);
+    void fill(uint64_t seq, const uint8_t* data, uint32_t len);
+    // Where the payload of open entry `seq` goes (its `len` bytes).
+    uint8_t* payload(uint64_t seq);
+    // ok, or failed when the log has failed (the entry is then not written; nothing of it will
+    // be durable).
+    append_status commit(uint64_t seq);
+    // Payload bytes of open entry `seq` not yet folded into its CRC (commit folds them).
+    uint32_t unfilled(uint64_t seq) const;
+    size_t open_reservations() const { return m_open.size(); }
     // Every append with a sequence number <= this has completed and is durable.
     uint64_t durable_seq() const { return m_durable_seq; }
     // The sequence number the next append takes.
@@ -157,12 +185,16 @@ public:
 private:
     static constexpr uint64_t header_token = 1ULL << 63;
     struct pending_write { uint64_t offset; uint32_t bytes; uint64_t token; };
+    // An entry between reserve and commit.
+    struct open_entry { uint64_t seq; uint64_t offset; uint32_t length; uint32_t filled; uint32_t crc; };
 
     bool place(uint64_t bytes, uint64_t& at) const;
     void write_header();
     void issue(const pending_write& w);
     void pump();
     void advance_durable();
+    // Open entry `seq`; throws std::logic_error (naming `what`) when there is none.
+    const open_entry& open_at(uint64_t seq, const char* what) const;
 
     uint8_t* m_image;
     uint64_t m_capacity;
@@ -185,6 +217,7 @@ private:
     uint64_t m_space_head = log_data_start;   // the durable header's head: space from here is in use
     uint64_t m_space_head_seq = 1;
 
+    std::deque<open_entry> m_open;         // reserved, not yet committed, in sequence order
     std::deque<pending_write> m_unissued;
     unsigned m_inflight = 0;
     bool m_failed = false;
