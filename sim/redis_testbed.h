@@ -81,6 +81,8 @@ public:
     os::accounting& server_accounting() { return *m_server->acct; }
     const sim::linux_storage* linux_storage_stack() const { return m_linux_storage.get(); }
     const sim::arrakis_storage* arrakis_storage_stack() const { return m_arrakis_storage.get(); }
+    // The Arrakis/P AOF backend (null on the Linux-like path).
+    const workloads::redis::aof_log* aof_log_backend() const { return m_aof_log.get(); }
     double simulated_us() const;
     // The server's TCP layer (the kernel's or the library's) and a client's.
     const os::net::tcp_layer* server_tcp() const;

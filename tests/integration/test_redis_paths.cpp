@@ -74,6 +74,12 @@ outcome run_mix(sim::redis_path path, uint64_t max_given_up, const std::vector<s
     EXPECT_GT(tb.server().storage->stats().writes, st.sets);
     EXPECT_GT(tb.server().link->tlps_up(), 0u);
     EXPECT_GT(tb.server().storage_link->tlps_up(), 0u);
+    // Arrakis/P builds each command's entry in the log as it marshals it (none fell back).
+    if (const workloads::redis::aof_log* log = tb.aof_log_backend()) {
+        EXPECT_EQ(log->stats().staged, st.aof_writes);
+        EXPECT_EQ(log->stats().stage_refused, 0u);
+        EXPECT_EQ(log->stats().appends, st.aof_writes);
+    }
     return {cs.gets, cs.sets};
 }
 

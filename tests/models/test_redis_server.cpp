@@ -217,10 +217,25 @@ struct memory_aof : aof_backend {
     std::string bytes;
     unsigned writes = 0, syncs = 0;
     std::vector<double> sync_done;
+    // Staging (aof.h): taken when `stages`, charged 77 ns, kept until the write.
+    bool stages = false;
+    unsigned stage_calls = 0;
+    std::string staged, staged_at_write;
     explicit memory_aof(os::cpu_core& c) : core(c) {}
+    bool stage(const uint8_t* d, size_t n) override
+    {
+        ++stage_calls;
+        if (!stages)
+            return false;
+        core.charge_ns(category::block_io, 77);
+        staged.append(reinterpret_cast<const char*>(d), n);
+        return true;
+    }
     bool write(const uint8_t* d, size_t n) override
     {
         ++writes;
+        staged_at_write += staged;
+        staged.clear();
         core.charge_ns(category::fs, 1000);
         bytes.append(reinterpret_cast<const char*>(d), n);
         return true;
@@ -430,6 +445,52 @@ TEST(redis_server, group_commit_shares_one_write_and_sync)
         EXPECT_DOUBLE_EQ(ph(r, phase::fsync), 10000);
     }
     b.expect_time_adds_up();
+}
+
+// A backend that takes the marshaled bytes in place (Arrakis/P's log): the server's second copy
+// (into aof_buf) is the backend's stage and is not charged by the server; the write gets the same
+// bytes as without staging. Under group commit the batch's buffer is not staged.
+static void staged_aof(bool group, bool stages)
+{
+    server_params p;
+    p.group_commit = group;
+    bench b(p);
+    b.aof.stages = stages;
+    fake_conn& c1 = b.api.add(1000);
+    const std::string set1 = cmd({"SET", "a", std::string(100, 'x')});
+    const std::string set2 = cmd({"SET", "b", "2"});
+    c1.chunks = {{5000, set1}, {60000, set2}};
+    b.run();
+    EXPECT_EQ(c1.received, "+OK\r\n+OK\r\n");
+    const std::string first = cmd({"SELECT", "0"}) + set1;
+    EXPECT_EQ(b.aof.bytes, first + set2);
+    EXPECT_EQ(b.aof.writes, 2u);
+    EXPECT_EQ(b.aof.stage_calls, group ? 0u : 2u);
+    EXPECT_EQ(b.aof.staged_at_write, stages && !group ? b.aof.bytes : "");
+    ASSERT_EQ(b.srv->records().size(), 2u);
+    const double n = static_cast<double>(first.size());
+    const double marshal = ph(b.srv->records()[0], phase::log_marshal);
+    if (stages && !group)
+        EXPECT_DOUBLE_EQ(marshal, 350 + 0.5 * n + 77);   // the sds, then the stage
+    else
+        EXPECT_DOUBLE_EQ(marshal, 350 + 2 * 0.5 * n);    // the sds, then aof_buf
+    EXPECT_DOUBLE_EQ(ph(b.srv->records()[0], phase::write), 1000);
+    b.expect_time_adds_up();
+}
+
+TEST(redis_server, staged_aof_bytes_are_the_second_copy)
+{
+    staged_aof(false, true);
+}
+
+TEST(redis_server, unstaged_aof_bytes_are_copied_by_the_server)
+{
+    staged_aof(false, false);
+}
+
+TEST(redis_server, group_commit_does_not_stage)
+{
+    staged_aof(true, true);
 }
 
 // A reply larger than the send window: the rest goes out on writable events, intact, and all the

@@ -144,3 +144,52 @@ TEST(redis_aof, refused_write_is_reported_and_the_buffer_dropped)
     EXPECT_EQ(b.written_bytes(), 0u);
     EXPECT_FALSE(b.sync(m));
 }
+
+namespace {
+
+// A backend with memory of its own that takes the first `accept` stages offered.
+struct staging_backend : memory_backend {
+    int accept = 0;
+    unsigned offered = 0;
+    std::string staged;
+    bool stage(const uint8_t* data, size_t len) override
+    {
+        ++offered;
+        if (accept <= 0)
+            return false;
+        --accept;
+        staged.append(reinterpret_cast<const char*>(data), len);
+        return true;
+    }
+};
+
+} // namespace
+
+// The buffer offers a command's bytes to the backend's stage only while every byte before them
+// since the last write was staged (the backend keeps them in order); the write hands over the
+// whole buffer either way, and staging starts afresh after it.
+TEST(redis_aof, buffer_stages_commands_in_order_only)
+{
+    aof_buffer b;
+    staging_backend m;
+    m.accept = 1;
+    size_t n = b.append({"SET", "a", "1"});
+    EXPECT_TRUE(b.stage_last(m, n));     // the SELECT and the SET
+    EXPECT_EQ(b.staged(), b.size());
+    n = b.append({"SET", "b", "2"});
+    EXPECT_FALSE(b.stage_last(m, n));    // the backend refuses
+    m.accept = 5;
+    n = b.append({"SET", "c", "3"});
+    EXPECT_FALSE(b.stage_last(m, n));    // not offered: the bytes before it went unstaged
+    EXPECT_EQ(m.offered, 2u);
+    EXPECT_FALSE(b.stage_last(m, 0));
+    EXPECT_FALSE(b.stage_last(m, b.size() + 1));
+    EXPECT_EQ(m.staged, b.bytes().substr(0, b.staged()));
+    const std::string all = b.bytes();
+    ASSERT_TRUE(b.write_to(m));
+    EXPECT_EQ(m.bytes, all);
+    EXPECT_EQ(b.staged(), 0u);
+    n = b.append({"DEL", "a"});
+    EXPECT_TRUE(b.stage_last(m, n));
+    EXPECT_EQ(m.offered, 3u);
+}

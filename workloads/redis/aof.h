@@ -15,6 +15,16 @@ public:
     // Appends `len` bytes (one or more marshaled commands) after what was written before; false
     // when the medium refuses (full, I/O error).
     virtual bool write(const uint8_t* data, size_t len) = 0;
+    // Takes `len` bytes that the next write() will start with (after those staged before) into the
+    // medium's own memory now, so that the caller need not buffer them: Arrakis/P's log entry is
+    // the AOF buffer. False (the default: no such memory) when it does not; the bytes then reach
+    // the medium with the write, and so do those of every later stage before that write.
+    virtual bool stage(const uint8_t* data, size_t len)
+    {
+        (void)data;
+        (void)len;
+        return false;
+    }
     // Returns once everything written so far is durable; false on an I/O error.
     virtual bool sync() = 0;
 };

@@ -5,6 +5,13 @@
 // number covers the last append. The wait polls the VSIC's completion queue and blocks on it when
 // nothing has arrived (the dataplane's wait), so an idle wait costs no host time.
 //
+// The bytes may be staged (aof.h) before their write: each stage reserves an entry of the log and
+// copies the bytes into it (the second of Redis's two copies lands in the entry: on Arrakis/P the
+// AOF buffer is the log's memory, laid out as on the device), and the write that follows seals
+// and posts the staged entries in order, then appends whatever it holds beyond them the normal
+// way. A stage is refused, and the bytes go the normal way, when they exceed one entry, when the
+// log has no room, or when an earlier stage since the last write was refused (order).
+//
 // A write larger than the log's largest entry is split. When the log is full of durable entries the
 // oldest are dropped (counted): a replay then covers only what is left, as if the AOF had been
 // rewritten; size the VSA (os.storage.log_vsa_kb) for what a run appends.
@@ -17,7 +24,8 @@
 namespace iovsim::workloads::redis {
 
 struct aof_log_stats {
-    uint64_t writes = 0, bytes = 0, appends = 0, syncs = 0, truncations = 0, errors = 0;
+    uint64_t writes = 0, bytes = 0, appends = 0, syncs = 0, truncations = 0, errors = 0, staged = 0,
+             stage_refused = 0;
 };
 
 class aof_log : public aof_backend {
@@ -26,6 +34,7 @@ public:
 
     bool write(const uint8_t* data, size_t len) override;
     bool sync() override;
+    bool stage(const uint8_t* data, size_t len) override;
 
     // The payloads of the durable entries still in the log, in order.
     std::vector<uint8_t> durable_bytes() const;
@@ -34,7 +43,17 @@ public:
     const aof_log_stats& stats() const { return m_stats; }
 
 private:
+    struct staged_entry { uint64_t seq; uint32_t bytes; };
+    // Reserves an entry; when the log is full of durable entries, drops them first.
+    os::dataplane::persistent_log::append_status reserve(uint32_t len, uint64_t& seq);
+    // Seals and posts the staged entries, which hold the first bytes of `data`; false when the
+    // log failed.
+    bool commit_staged(const uint8_t* data, size_t len);
+
     os::dataplane::vsa_log& m_log;
+    std::vector<staged_entry> m_staged;   // since the last write, in sequence order
+    size_t m_staged_bytes = 0;
+    bool m_stage_refused = false;         // since the last write
     uint64_t m_last_seq = 0;
     aof_log_stats m_stats;
 };

@@ -15,6 +15,16 @@ size_t aof_buffer::append(const std::vector<std::string_view>& args)
     return m_buf.size() - before;
 }
 
+bool aof_buffer::stage_last(aof_backend& backend, size_t n)
+{
+    if (n == 0 || n > m_buf.size() || m_staged != m_buf.size() - n)
+        return false;   // bytes before these went unstaged: the backend takes them in order or not at all
+    if (!backend.stage(reinterpret_cast<const uint8_t*>(m_buf.data()) + m_staged, n))
+        return false;
+    m_staged += n;
+    return true;
+}
+
 bool aof_buffer::write_to(aof_backend& backend)
 {
     if (m_buf.empty())
@@ -23,6 +33,7 @@ bool aof_buffer::write_to(aof_backend& backend)
     if (ok)
         m_written += m_buf.size();
     m_buf.clear();
+    m_staged = 0;
     return ok;
 }
 

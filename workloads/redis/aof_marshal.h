@@ -27,6 +27,11 @@ public:
     bool empty() const { return m_buf.empty(); }
     size_t size() const { return m_buf.size(); }
     const std::string& bytes() const { return m_buf; }
+    // Offers the last `n` bytes appended to the backend's stage (aof.h), when every byte before
+    // them was staged too; true when the backend took them.
+    bool stage_last(aof_backend& backend, size_t n);
+    // Bytes the backend has staged since the last write.
+    size_t staged() const { return m_staged; }
     // write + sync of what is buffered; the buffer is emptied either way. False when the backend
     // refused either (the caller decides what the clients hear).
     bool write_to(aof_backend& backend);
@@ -35,6 +40,7 @@ public:
 
 private:
     std::string m_buf;
+    size_t m_staged = 0;   // the first m_staged bytes of m_buf are in the backend's memory already
     bool m_selected = false;
     uint64_t m_written = 0;
 };

@@ -436,9 +436,14 @@ void server::log_write(client& cl, uint32_t id, const std::vector<std::string_vi
     m_core.run(category::app, c.rd_log_marshal);
     const size_t n = m_aof.append(args);
     // catAppendOnlyGenericCommand builds the command in an sds of its own (sdscatlen of each
-    // argument), then appends that to server.aof_buf: two copies.
+    // argument), then appends that to server.aof_buf: two copies. On Arrakis/P aof_buf is the
+    // persistent log's entry (the backend's stage, which charges the copy into the entry and its
+    // running CRC), so the write that follows only seals and posts it; elsewhere aof_buf is the
+    // server's own memory. Under group commit the commands of a batch share one write as one
+    // buffer.
     m_core.copy(category::app, n);
-    m_core.copy(category::app, n);
+    if (m_params.group_commit || !m_aof.stage_last(*m_aof_backend, n))
+        m_core.copy(category::app, n);
     end_span(id, phase::log_marshal, t);
     m_open[id].rec.durable_write = true;
     if (m_params.group_commit) {
