@@ -31,6 +31,8 @@ void declare_log_crash(cfg::schema& s)
     s.add_int("workload.crash.in_flight", 4, 1, 1024, "", "appends the application keeps in flight");
     s.add_int("workload.crash.max_bytes", 2000, 1, 1 << 20, "B", "appends are 1 to this many bytes (uniform)");
     s.add_int("workload.crash.vsa_kb", 64, 4, 1 << 20, "KiB", "the log's VSA: small, so that trials wrap and truncate");
+    s.add_real("workload.crash.in_place", 0, 0, 1, "",
+               "share of appends built in place (reserve, half filled, left open across a wait, then finished and committed)");
 }
 
 nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, uint64_t trial)
@@ -43,8 +45,22 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
     storage_testbed tb(c, storage_cores(c));
     arrakis_storage as;
     log_oracle oracle;
-    uint64_t appends = 0;
+    const double in_place = c.get_real("workload.crash.in_place");
+    uint64_t appends = 0, built_in_place = 0;
+    bool open_at_power_loss = false;
     double crash_us = 0;
+    // An entry built in place: reserved and half filled on one turn, finished and committed on the
+    // next, so that a power loss or a restart can find it open. Only a committed entry may ever be
+    // recovered.
+    struct {
+        bool open = false;
+        uint64_t seq = 0;
+        uint32_t len = 0, filled = 0;
+        double since_us = 0;
+    } building;
+    const auto us_now = [&tb] { return tb.core(0).local_time().to_seconds() * 1e6; };
+    // The entry open since `since_us` is closed (committed, or dropped by a restart) now.
+    const auto closed = [&] { open_at_power_loss |= building.since_us <= crash_us && us_now() >= crash_us; };
     std::string failure;
     tb.spawn(0, "app", [&] {
         try {
@@ -67,6 +83,10 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
             while (core.local_time() < give_up) {
                 if (restart && !restarted && core.local_time() >= restart_at) {
                     restarted = true;
+                    if (building.open) {   // the instance's half-built entry dies with it
+                        building.open = false;
+                        closed();
+                    }
                     as.log->drain();
                     oracle.acknowledged(as.log->log().epoch(), as.log->log().durable_seq());
                     as.restart_log();
@@ -79,12 +99,30 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
                 persistent_log& log = as.log->log();
                 oracle.acknowledged(log.epoch(), log.durable_seq());
                 const uint64_t outstanding = log.next_seq() - 1 - log.durable_seq();
+                if (building.open) {
+                    building.open = false;
+                    closed();
+                    crash_payload(log.epoch(), building.seq, buf.data(), building.len);
+                    log.fill(building.seq, buf.data() + building.filled, building.len - building.filled);
+                    if (log.commit(building.seq) == persistent_log::append_status::ok) {
+                        oracle.appended(log.epoch(), building.seq, building.len);
+                        ++appends;
+                        ++built_in_place;
+                    }
+                    continue;
+                }
                 if (outstanding < depth) {
                     const uint32_t len = std::uniform_int_distribution<uint32_t>(1, max_bytes)(rng);
                     crash_payload(log.epoch(), log.next_seq(), buf.data(), len);
                     uint64_t seq = 0;
-                    const auto st = log.append(buf.data(), len, seq);
-                    if (st == persistent_log::append_status::ok) {
+                    const bool reserve = in_place > 0 && std::bernoulli_distribution(in_place)(rng);
+                    const auto st = reserve ? log.reserve(len, seq) : log.append(buf.data(), len, seq);
+                    if (st == persistent_log::append_status::ok && reserve) {
+                        log.fill(seq, buf.data(), len / 2);
+                        building = {true, seq, len, len / 2, us_now()};   // left open while the loop waits
+                        if (log.idle())
+                            continue;   // no write in flight to wait for: finish it at once
+                    } else if (st == persistent_log::append_status::ok) {
                         oracle.appended(log.epoch(), seq, len);
                         ++appends;
                         continue;
@@ -109,6 +147,7 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
     tb.run();
     if (!failure.empty())
         throw std::runtime_error(failure);
+    open_at_power_loss |= building.open && building.since_us <= crash_us;   // still open when the run ended
     // What the device kept of the VSA.
     std::vector<uint8_t> image(vsa_bytes);
     tb.controller().durable().read(as.vsa_base_lba, static_cast<uint32_t>(vsa_bytes / storage::block_bytes), image.data());
@@ -119,6 +158,8 @@ nlohmann::json run_crash_trial(const cfg::config& c, const std::string& column, 
     j["acknowledged"] = v.acknowledged;
     j["entries"] = v.entries;
     j["appends"] = appends;
+    j["built_in_place"] = built_in_place;
+    j["open_at_power_loss"] = open_at_power_loss ? 1 : 0;
     j["torn_writes"] = tb.controller().stats().torn_writes;
     j["lost_completions"] = tb.controller().stats().lost_completions;
     j["crash_us"] = crash_us;
@@ -129,8 +170,10 @@ nlohmann::json run_crash_trials(const cfg::config& experiment, const std::string
 {
     const cfg::config c = column_config(experiment, column);
     const uint64_t trials = static_cast<uint64_t>(c.get_int("workload.crash.trials"));
-    nlohmann::json totals = {{"trials", 0}, {"failures", 0}, {"acknowledged", 0}, {"entries", 0}, {"appends", 0},
-                             {"torn_writes", 0}, {"lost_completions", 0}, {"failures_seen", nlohmann::json::array()}};
+    nlohmann::json totals = {{"trials", 0},       {"failures", 0},          {"acknowledged", 0},
+                             {"entries", 0},      {"appends", 0},           {"built_in_place", 0},
+                             {"open_at_power_loss", 0}, {"torn_writes", 0}, {"lost_completions", 0},
+                             {"failures_seen", nlohmann::json::array()}};
     auto finish = [&](size_t trial, int status, const std::string& answer) {
         totals["trials"] = totals["trials"].get<uint64_t>() + 1;
         nlohmann::json r = nlohmann::json::parse(answer, nullptr, false);
@@ -142,7 +185,8 @@ nlohmann::json run_crash_trials(const cfg::config& experiment, const std::string
         }
         if (!ran)
             return;
-        for (const char* k : {"acknowledged", "entries", "appends", "torn_writes", "lost_completions"})
+        for (const char* k : {"acknowledged", "entries", "appends", "built_in_place", "open_at_power_loss", "torn_writes",
+                              "lost_completions"})
             totals[k] = totals[k].get<uint64_t>() + r.at(k).get<uint64_t>();
     };
     run_in_children(
@@ -158,13 +202,15 @@ nlohmann::json write_report(const cfg::config& c, const std::vector<column_outpu
     summary["experiment"] = c.get_string("experiment.name");
     summary["seed"] = c.get_int("experiment.seed");
     summary["columns"] = nlohmann::json::object();
-    std::string md = "| column | trials | failures | acknowledged appends checked | entries recovered | torn writes |\n"
-                     "|---|---|---|---|---|---|\n";
+    std::string md = "| column | trials | failures | acknowledged appends checked | entries recovered | torn writes | "
+                     "built in place (trials with one open at the power loss) |\n"
+                     "|---|---|---|---|---|---|---|\n";
     for (const column_output& r : results) {
         summary["columns"][r.column] = r.result;
-        md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r.column, r.result.at("trials").get<uint64_t>(),
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} ({}) |\n", r.column, r.result.at("trials").get<uint64_t>(),
                           r.result.at("failures").get<uint64_t>(), r.result.at("acknowledged").get<uint64_t>(),
-                          r.result.at("entries").get<uint64_t>(), r.result.at("torn_writes").get<uint64_t>());
+                          r.result.at("entries").get<uint64_t>(), r.result.at("torn_writes").get<uint64_t>(),
+                          r.result.at("built_in_place").get<uint64_t>(), r.result.at("open_at_power_loss").get<uint64_t>());
         for (const auto& f : r.result.at("failures_seen"))
             md += "\n- " + r.column + ": " + f.get<std::string>();
     }

@@ -76,4 +76,8 @@ TEST(log_crash, power_loss_trials_recover_every_acknowledged_append)
         torn += r.at("torn_writes").get<uint64_t>();
     }
     EXPECT_GT(torn, 50u);   // power was lost in the middle of writes
+    // Entries built in place: power losses and restarts found some open, and none came back.
+    const auto& in_place = s.at("columns").at("raid_hardware_in_place");
+    EXPECT_GT(in_place.at("built_in_place").get<uint64_t>(), 500u);
+    EXPECT_GT(in_place.at("open_at_power_loss").get<uint64_t>(), 10u);
 }
