@@ -133,8 +133,8 @@ void redis_testbed::server_main()
             m_linux_storage->boot_raw_log(*m_server, static_cast<uint64_t>(m_cfg.get_int("workload.redis.log_vsa_kb")) * 1024);
             m_linux_storage->log->format(derive_seed(m_setup.seed, "redis/log_id"));
             m_linux_storage->log->flush();
-            m_aof_direct = std::make_unique<workloads::redis::aof_direct>(*m_linux_storage->log);
-            aof = m_aof_direct.get();
+            m_aof_log = std::make_unique<workloads::redis::aof_log>(*m_linux_storage->log);
+            aof = m_aof_log.get();
         } else {
             m_linux_storage->boot(*m_server, os::linux_path::parse_fs_kind(m_cfg.get_string("workload.redis.fs")));
             m_aof_file = std::make_unique<workloads::redis::aof_file>(*m_linux_storage->block, *m_linux_storage->fs,
@@ -213,7 +213,7 @@ void redis_testbed::wait_until_drained(os::cpu_core& core)
 {
     const sc_time step(m_cfg.get_real("workload.redis.drain_check_us"), SC_US);
     auto synced = [this] {
-        return m_aof_file ? m_aof_file->synced() : m_aof_log ? m_aof_log->synced() : m_aof_direct ? m_aof_direct->synced() : true;
+        return m_aof_file ? m_aof_file->synced() : m_aof_log ? m_aof_log->synced() : true;
     };
     uint64_t last = m_app ? m_app->stats().commands : 0;
     unsigned steady = 0;
@@ -239,8 +239,6 @@ std::vector<uint8_t> redis_testbed::durable_aof() const
         return m_aof_file->durable_bytes();
     if (m_aof_log)
         return m_aof_log->durable_bytes();
-    if (m_aof_direct)
-        return m_aof_direct->durable_bytes();
     return {};
 }
 
@@ -250,8 +248,6 @@ uint64_t redis_testbed::aof_written() const
         return m_aof_file->stats().bytes;
     if (m_aof_log)
         return m_aof_log->stats().bytes;
-    if (m_aof_direct)
-        return m_aof_direct->stats().bytes;
     return 0;
 }
 

@@ -9,7 +9,7 @@
 //   write(2) and fsync(2) on an ext4 file through the block layer, whose completion interrupt is
 //   taken on the server's core (aof_file); or, with workload.redis.linux_aof: log, the persistent
 //   log (Arrakis/P's format) on a region of the raw device, each sync a pwrite(2) with
-//   O_DIRECT|O_DSYNC through the same block layer (aof_direct: Caladan on Linux).
+//   O_DIRECT|O_DSYNC through the same block layer (aof_log over direct_log: Caladan on Linux).
 // - arrakis_p: the application's VNIC with Arrakis/P's POSIX sockets and epoll in the library OS;
 //   the AOF appended to the persistent log on the application's VSA through its VSIC (aof_log),
 //   a hardware VSIC unless platform.storage.vsic_mode says emulated (then a second core runs it).
@@ -28,7 +28,6 @@
 #include "sim/config.h"
 #include "sim/storage_stacks.h"
 #include "sim/testbed.h"
-#include "workloads/redis/aof_direct.h"
 #include "workloads/redis/aof_file.h"
 #include "workloads/redis/aof_log.h"
 #include "workloads/redis/client.h"
@@ -117,7 +116,6 @@ private:
     std::unique_ptr<os::linux_path::linux_kernel> m_linux;
     std::unique_ptr<sim::linux_storage> m_linux_storage;
     std::unique_ptr<workloads::redis::aof_file> m_aof_file;
-    std::unique_ptr<workloads::redis::aof_direct> m_aof_direct;
     std::unique_ptr<os::kernel::control_plane> m_cp;
     std::unique_ptr<os::dataplane::dataplane> m_server_dp;
     std::unique_ptr<os::dataplane::posix_sockets> m_posix;

@@ -135,55 +135,13 @@ void vsa_log::format(uint64_t log_id)
     m_log.format(log_id);
 }
 
-persistent_log::append_status vsa_log::append(const uint8_t* data, uint32_t len, uint64_t& seq)
+bool vsa_log::make_progress()
 {
-    const auto st = reserve(len, seq);
-    if (st != persistent_log::append_status::ok)
-        return st;
-    fill(seq, data, len);
-    return commit(seq);
-}
-
-void vsa_log::charge_crc(uint64_t bytes)
-{
-    const cost_model& c = m_dp.core().costs();
-    m_dp.core().charge_ns(category::block_io, c.ns(c.crc_byte_cycles * static_cast<double>(bytes)));
-}
-
-persistent_log::append_status vsa_log::reserve(uint32_t len, uint64_t& seq)
-{
-    cpu_core& core = m_dp.core();
-    for (;;) {
-        core.run(category::block_io, core.costs().a_log_append);
-        const auto st = m_log.reserve(len, seq);
-        if (st == persistent_log::append_status::ok) {
-            charge_crc(sizeof(log_entry_header));   // the entry's CRC starts over its header
-            return st;
-        }
-        if (st != persistent_log::append_status::full || m_log.idle())
-            return st;
-        // Space comes back only as earlier writes (a truncate's header) complete.
-        if (m_dp.poll() == 0)
-            m_dp.wait();
-    }
-}
-
-void vsa_log::fill(uint64_t seq, const uint8_t* data, uint32_t len)
-{
-    m_log.fill(seq, data, len);
-    // The record built in the log's image: copied there, checksummed as it goes.
-    m_dp.core().copy(category::block_io, len);
-    charge_crc(len);
-}
-
-persistent_log::append_status vsa_log::commit(uint64_t seq)
-{
-    // Sealing: what fill did not fold yet, then the header's CRC field; the write's submission
-    // and doorbell are charged by the dataplane as the log issues it.
-    const uint32_t rest = m_log.unfilled(seq);
-    if (rest > 0)
-        charge_crc(rest);
-    return m_log.commit(seq);
+    if (m_log.idle())
+        return false;
+    if (m_dp.poll() == 0)
+        m_dp.wait();
+    return true;
 }
 
 bool vsa_log::wait_durable(uint64_t seq)

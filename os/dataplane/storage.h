@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "os/core/cpu_core.h"
+#include "os/dataplane/log_writer.h"
 #include "os/dataplane/storage_log.h"
 #include "os/dev/blk_queue.h"
 
@@ -62,7 +63,7 @@ private:
 
 // The persistent log on a VSA of the dataplane: the log's image is `image_bytes` at `image_iova`
 // (host pointer `image`) in the application's DMA region, mapped at VSA slot `nsid` from block 0.
-class vsa_log : public log_io {
+class vsa_log : public log_io, public log_writer {
 public:
     vsa_log(storage_dataplane& dp, uint32_t nsid, uint8_t* image, uint64_t image_iova, uint64_t image_bytes, uint32_t mtu);
 
@@ -70,30 +71,22 @@ public:
     // False when there is none (error() says why) or a read failed.
     bool open();
     void format(uint64_t log_id);
-    // Appends `data`; waits (polling) while the ring or the log is full of undurable entries.
-    // It is reserve, fill and commit, and costs what they do.
-    persistent_log::append_status append(const uint8_t* data, uint32_t len, uint64_t& seq);
-    // An entry built in place (persistent_log::reserve, fill, commit), each step charged to the core
-    // for what it does:
-    //   reserve  placement, header and bookkeeping (arrakis.log_append) and the CRC of the header;
-    //            waits (polling) as append does while the log is full of undurable entries
-    //   fill     the copy into the payload and its CRC, per byte
-    //   commit   the CRC of payload bytes written other than by fill, then the write's command
-    //            into the submission ring and the doorbell (the dataplane's write)
-    persistent_log::append_status reserve(uint32_t len, uint64_t& seq);
-    void fill(uint64_t seq, const uint8_t* data, uint32_t len);
-    persistent_log::append_status commit(uint64_t seq);
+    // append, reserve, fill, commit: log_writer.h. While the log is full of undurable entries,
+    // reserve polls the VSIC's completions (sleeping on the ring when none has arrived); a
+    // commit's write goes into the submission ring with its doorbell (the dataplane's write).
+
     // Polls until entry `seq` is durable. False when the log failed.
-    bool wait_durable(uint64_t seq);
+    bool wait_durable(uint64_t seq) override;
     // Polls until every write started so far has completed.
     void drain();
 
-    persistent_log& log() { return m_log; }
+    persistent_log& log() override { return m_log; }
     bool write(uint64_t offset, uint32_t bytes, uint64_t token) override;
 
 private:
     void completed(uint64_t tag, uint16_t status);
-    void charge_crc(uint64_t bytes);
+    cpu_core& writer_core() override { return m_dp.core(); }
+    bool make_progress() override;
 
     storage_dataplane& m_dp;
     uint32_t m_nsid;

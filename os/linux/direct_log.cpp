@@ -62,23 +62,12 @@ void direct_log::flush()
     }
 }
 
-persistent_log::append_status direct_log::append(const uint8_t* data, uint32_t len, uint64_t& seq)
+bool direct_log::make_progress()
 {
-    const cost_model& c = m_core.costs();
-    for (;;) {
-        m_core.run(category::block_io, c.a_log_append);
-        const auto st = m_log.append(data, len, seq);
-        if (st == persistent_log::append_status::ok) {
-            // The entry was built in place: the payload copied into the image and sealed.
-            m_core.copy(category::block_io, len);
-            m_core.charge_ns(category::block_io, c.ns(c.crc_byte_cycles * (len + sizeof(dataplane::log_entry_header))));
-            return st;
-        }
-        if (st != persistent_log::append_status::full || m_queue.empty())
-            return st;
-        // Space comes back only as the queued writes (a truncate's header) complete.
-        flush();
-    }
+    if (m_queue.empty())
+        return false;
+    flush();
+    return true;
 }
 
 bool direct_log::wait_durable(uint64_t seq)

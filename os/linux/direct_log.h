@@ -14,6 +14,7 @@
 #include <deque>
 
 #include "os/core/cpu_core.h"
+#include "os/dataplane/log_writer.h"
 #include "os/dataplane/storage_log.h"
 #include "os/linux/direct_io.h"
 
@@ -23,7 +24,7 @@ struct direct_log_stats {
     uint64_t writes = 0, pwrites = 0, failed_pwrites = 0, preads = 0, failed_preads = 0;
 };
 
-class direct_log : public dataplane::log_io {
+class direct_log : public dataplane::log_io, public dataplane::log_writer {
 public:
     // `image` (host pointer) is `image_bytes` of user memory at `image_iova` as the controller sees
     // it; the log occupies the first `image_bytes` of the region `dio` writes to.
@@ -34,15 +35,14 @@ public:
     // the log found there (a new epoch, durably). False when a read failed or there is no log
     // (log().error() says why).
     bool open();
-    // Places an entry (charged: the log's placement and header, the copy into the image, its
-    // CRC-32C); when the log is full of entries not yet written, writes them first.
-    dataplane::persistent_log::append_status append(const uint8_t* data, uint32_t len, uint64_t& seq);
+    // append, reserve, fill, commit: log_writer.h (an entry is only placed and queued; while the
+    // log is full of entries not yet written, reserve writes the queue first).
     // Writes what is queued until entry `seq` is durable. False when the log failed.
-    bool wait_durable(uint64_t seq);
+    bool wait_durable(uint64_t seq) override;
     // Writes everything queued.
     void flush();
 
-    dataplane::persistent_log& log() { return m_log; }
+    dataplane::persistent_log& log() override { return m_log; }
     const dataplane::persistent_log& log() const { return m_log; }
     const direct_log_stats& stats() const { return m_stats; }
 
@@ -50,6 +50,9 @@ public:
     bool write(uint64_t offset, uint32_t bytes, uint64_t token) override;
 
 private:
+    cpu_core& writer_core() override { return m_core; }
+    bool make_progress() override;
+
     struct queued { uint64_t offset; uint32_t bytes; uint64_t token; };
 
     direct_io& m_dio;

@@ -19,7 +19,6 @@
 #include "sim/params.h"
 #include "sim/storage_stacks.h"
 #include "sim/storage_testbed.h"
-#include "workloads/redis/aof_direct.h"
 #include "workloads/redis/aof_log.h"
 
 using namespace iovsim;
@@ -212,7 +211,7 @@ TEST(DirectLog, AppendsAreDurableAfterTheWriteAndRecoverFromTheDevice)
         log.format(11);
         log.flush();
         EXPECT_EQ(b.ls.dio->stats().calls, 1u);   // both header copies in one write
-        workloads::redis::aof_direct aof(log);
+        workloads::redis::aof_log aof(log);
         std::vector<uint8_t> written;
         for (unsigned i = 0; i < 8; ++i) {
             std::vector<uint8_t> rec(300 + 200 * i);
@@ -271,7 +270,7 @@ TEST(DirectLog, FailedWriteFailsTheAppend)
         const uint64_t bad = b.tb.pages().alloc(64 * 1024);
         os::linux_path::direct_log broken(*b.ls.dio, b.core().mem(bad, 64 * 1024), bad, 64 * 1024, 64 * 1024);
         broken.format(6);
-        workloads::redis::aof_direct aof(broken);
+        workloads::redis::aof_log aof(broken);
         const uint8_t rec[100] = {1, 2, 3};
         EXPECT_TRUE(aof.write(rec, sizeof rec));   // placed in memory
         EXPECT_FALSE(aof.sync());
@@ -281,7 +280,7 @@ TEST(DirectLog, FailedWriteFailsTheAppend)
         EXPECT_FALSE(aof.write(rec, sizeof rec));
         EXPECT_EQ(aof.stats().errors, 2u);
         // The good log goes on.
-        workloads::redis::aof_direct good(log);
+        workloads::redis::aof_log good(log);
         EXPECT_TRUE(good.write(rec, sizeof rec));
         EXPECT_TRUE(good.sync());
         b.tb.stop();

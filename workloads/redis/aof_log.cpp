@@ -9,7 +9,7 @@ namespace iovsim::workloads::redis {
 
 using os::dataplane::persistent_log;
 
-aof_log::aof_log(os::dataplane::vsa_log& log) : m_log(log) {}
+aof_log::aof_log(os::dataplane::log_writer& log) : m_log(log) {}
 
 persistent_log::append_status aof_log::reserve(uint32_t len, uint64_t& seq)
 {

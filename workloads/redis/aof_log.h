@@ -1,9 +1,11 @@
 #pragma once
-// Arrakis/P's append-only file: each write appends its bytes to the persistent log on the
-// application's VSA (os/dataplane/storage_log through the VSIC: the entry is built in place in the
-// log's image and its device write starts at once); sync waits until the log's durable sequence
-// number covers the last append. The wait polls the VSIC's completion queue and blocks on it when
-// nothing has arrived (the dataplane's wait), so an idle wait costs no host time.
+// The append-only file as the persistent log (os/dataplane/storage_log, through a log_writer):
+// each write appends its bytes as entries built in place in the log's image; sync waits until the
+// log's durable sequence number covers the last append. Arrakis/P's log is on the application's
+// VSA (vsa_log: the device write starts at once; the wait polls the VSIC's completion queue and
+// blocks on it when nothing has arrived, so an idle wait costs no host time). The Linux-like path's
+// (os/linux/direct_log, Caladan on Linux) is on a region of the raw device: sync issues the queued
+// writes as pwrite(2) with O_DIRECT|O_DSYNC and sleeps in the kernel until they are durable.
 //
 // The bytes may be staged (aof.h) before their write: each stage reserves an entry of the log and
 // copies the bytes into it (the second of Redis's two copies lands in the entry: on Arrakis/P the
@@ -18,7 +20,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "os/dataplane/storage.h"
+#include "os/dataplane/log_writer.h"
 #include "workloads/redis/aof.h"
 
 namespace iovsim::workloads::redis {
@@ -30,7 +32,7 @@ struct aof_log_stats {
 
 class aof_log : public aof_backend {
 public:
-    explicit aof_log(os::dataplane::vsa_log& log);
+    explicit aof_log(os::dataplane::log_writer& log);
 
     bool write(const uint8_t* data, size_t len) override;
     bool sync() override;
@@ -50,7 +52,7 @@ private:
     // log failed.
     bool commit_staged(const uint8_t* data, size_t len);
 
-    os::dataplane::vsa_log& m_log;
+    os::dataplane::log_writer& m_log;
     std::vector<staged_entry> m_staged;   // since the last write, in sequence order
     size_t m_staged_bytes = 0;
     bool m_stage_refused = false;         // since the last write
