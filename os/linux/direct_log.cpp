@@ -40,6 +40,14 @@ bool direct_log::write(uint64_t offset, uint32_t bytes, uint64_t token)
 void direct_log::flush()
 {
     while (!m_queue.empty()) {
+        if (m_log.failed()) {
+            // Nothing after a failed write can become durable (recovery stops at the gap): what
+            // is queued is reported failed without I/O.
+            const queued q = m_queue.front();
+            m_queue.pop_front();
+            m_log.complete(q.token, false);
+            continue;
+        }
         // One call for the run of writes that follow each other in the image (a group of entries,
         // or the format's header and the first entries): the device gets one contiguous write.
         size_t n = 1;

@@ -279,6 +279,12 @@ TEST(DirectLog, FailedWriteFailsTheAppend)
         EXPECT_EQ(broken.append(rec, sizeof rec, seq), persistent_log::append_status::failed);
         EXPECT_FALSE(aof.write(rec, sizeof rec));
         EXPECT_EQ(aof.stats().errors, 2u);
+        // A write queued after the failure is reported failed without a call.
+        const uint64_t calls = b.ls.dio->stats().calls;
+        broken.write(8192, 512, 99);
+        broken.flush();
+        EXPECT_EQ(b.ls.dio->stats().calls, calls);
+        EXPECT_EQ(broken.stats().failed_pwrites, 1u);
         // The good log goes on.
         workloads::redis::aof_log good(log);
         EXPECT_TRUE(good.write(rec, sizeof rec));
