@@ -361,7 +361,7 @@ public:
         vfs_write(env, f, offset, len, [&](uint64_t lb) { allocate(env, f, lb); });
         env.run(category::fs, *m_c.inode_dirty);
         m_journal.dirty(env, m_c, inode_block(f));   // ext3_mark_inode_dirty: i_size, mtime
-        m_ordered.insert(&f);
+        m_ordered.emplace(f.ino, &f);
     }
 
     void fsync(fs_env& env, fs_inode&) override   // the whole running transaction commits
@@ -373,7 +373,7 @@ public:
             return;
         env.handoff("kjournald", [&] {
             m_journal.commit(env, m_c, m_stats, [&] {
-                for (fs_inode* o : m_ordered)
+                for (const auto& [ino, o] : m_ordered)
                     write_dirty_pages(env, *o, nullptr);
                 m_ordered.clear();
             });
@@ -389,7 +389,7 @@ private:
         if (lb >= direct_blocks)
             m_journal.dirty(env, m_c, f.indirect);
     }
-    std::set<fs_inode*> m_ordered;
+    std::map<uint64_t, fs_inode*> m_ordered;   // by inode number: the order the commit writes them in
 };
 
 // ---- ext4: delayed allocation, extents in the inode, jbd2 ---------------------------------------------
