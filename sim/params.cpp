@@ -4,7 +4,6 @@
 
 #include "os/core/cost_model.h"
 #include "os/kernel/control_plane.h"
-#include "os/linux/direct_io.h"
 #include "os/net/tcp.h"
 #include "sim/experiment.h"
 #include "sim/kinds/udp_echo_throughput.h"
@@ -99,7 +98,6 @@ cfg::schema build()
     declare_fsync_overhead(s);
     declare_log_crash(s);
     redis_testbed::declare(s);
-    os::linux_path::direct_io::declare(s);
 
     // ---- The operating systems ----
     s.add_int("os.linux.rx_ring", 512, 8, 8192, "", "ixgbe default ring size");

@@ -78,6 +78,7 @@ void linux_storage::boot_queue(storage_host& tb, const os::linux_path::fs_geomet
     bp.buffer_pa = pages;
     bp.buffer_bytes = page_cache_bytes;
     bp.poll = poll;
+    bp.write_cache = tb.host_config().get_bool("os.blk.write_cache");
     block = std::make_unique<os::linux_path::block_layer>(core, *queue, g, bp);
     core.claim_vectors(storage_irq_vector, 1, [this](unsigned v) { block->irq(v); });
     queue->init(boot_category);
@@ -105,7 +106,7 @@ void linux_storage::boot_raw_log(storage_host& tb, uint64_t log_bytes)
     m_image_pa = tb.host_pages().alloc(log_bytes);
     setup->map_for_pf(m_image_pa, log_bytes);
     dio = std::make_unique<os::linux_path::direct_io>(
-        *m_core, *block, os::linux_path::direct_io_params::from(c, log_base_lba, log_bytes / lba_bytes));
+        *m_core, *block, os::linux_path::direct_io_params{log_base_lba, log_bytes / lba_bytes});
     log = std::make_unique<os::linux_path::direct_log>(*dio, image(), m_image_pa, m_image_bytes,
                                                        static_cast<uint32_t>(c.get_int("os.storage.log_mtu_kb") * 1024));
 }

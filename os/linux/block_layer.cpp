@@ -67,6 +67,10 @@ void block_layer::submit_direct(dev::blk_op op, uint64_t lba, uint32_t lbas, uin
 
 void block_layer::submit_flush()
 {
+    if (!m_p.write_cache) {
+        ++m_stats.flushes_ended;
+        return;
+    }
     dev::blk_request r{};
     r.op = dev::blk_op::flush;
     r.nsid = m_p.nsid;

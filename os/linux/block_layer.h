@@ -21,6 +21,10 @@ namespace iovsim::os::linux_path {
 
 struct block_params {
     uint32_t nsid = 1;               // the namespace the file system lives on
+    // The device reports a volatile write cache (SCSI WCE, blk_queue_flush): flush requests reach
+    // it. Without one, Linux 3.8 ends them at submission (generic_make_request_checks strips
+    // REQ_FLUSH/REQ_FUA; an empty flush completes at once), for every user of the queue alike.
+    bool write_cache = true;
     uint64_t buffer_pa = 0;          // page-cache pages the writes DMA from (the PF passes through)
     uint64_t buffer_bytes = 0;
     // Completions taken by polling in the submitter's context, no interrupt and no sleep: what a
@@ -30,7 +34,7 @@ struct block_params {
 
 struct block_stats {
     uint64_t requests = 0, flushes = 0, completions = 0, errors = 0, interrupts = 0, queue_full_waits = 0, sleeps = 0,
-             handoffs = 0;
+             handoffs = 0, flushes_ended = 0;   // flushes: sent to the device; flushes_ended: ended at submission
 };
 
 class block_layer : public fs_env {

@@ -2,27 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/config.h"
-
 namespace iovsim::os::linux_path {
-
-void direct_io::declare(cfg::schema& s)
-{
-    s.add_bool("os.linux.dio.device_flush", false,
-               "O_DSYNC on a raw block device sends a cache flush to the device. Linux 3.8 sends it only to a queue "
-               "with REQ_FLUSH (a volatile write cache, blk_queue_flush); else generic_make_request_checks ends the "
-               "flush bio at submission (block/blk-core.c). The paper's RAID controller has a flash-backed, "
-               "non-volatile cache (models/storage): false. True models a device reporting a volatile cache");
-}
-
-direct_io_params direct_io_params::from(const cfg::config& c, uint64_t first_lba, uint64_t lbas)
-{
-    direct_io_params p;
-    p.first_lba = first_lba;
-    p.lbas = lbas;
-    p.device_flush = c.get_bool("os.linux.dio.device_flush");
-    return p;
-}
 
 direct_io::direct_io(cpu_core& core, block_layer& block, const direct_io_params& p)
     : m_core(core), m_c(core.costs()), m_block(block), m_p(p)
@@ -81,14 +61,12 @@ int64_t direct_io::transfer(dev::blk_op op, uint64_t buf_iova, uint64_t offset, 
     if (op == dev::blk_op::write)
         m_core.run(category::block_io, m_c.l_dio_dsync);
     if (op == dev::blk_op::write && !failed) {
-        if (m_p.device_flush) {
-            m_block.submit_flush();
-            m_block.wait_io();
-            failed = m_block.stats().errors != errors_before;
-            ++m_stats.flushes_sent;
-        } else {
-            ++m_stats.flushes_ended_early;
-        }
+        // blkdev_issue_flush: the block layer sends it only to a queue with a volatile write cache.
+        const uint64_t sent_before = m_block.stats().flushes;
+        m_block.submit_flush();
+        m_block.wait_io();
+        failed = m_block.stats().errors != errors_before;
+        ++(m_block.stats().flushes != sent_before ? m_stats.flushes_sent : m_stats.flushes_ended_early);
     }
     m_core.run(category::kernel_return, m_c.l_syscall_exit);
     if (failed) {

@@ -13,7 +13,8 @@
 //   complete  dio_complete, the pages released (linux.dio_complete)
 //   O_DSYNC   generic_write_sync to blkdev_fsync and blkdev_issue_flush (linux.dio_dsync); the
 //             flush reaches the device only when its queue has a volatile write cache
-//             (os.linux.dio.device_flush): the flush request, then a sleep until it completes
+//             (block_params::write_cache, os.blk.write_cache): the flush request, then a sleep
+//             until it completes
 //   exit      linux.syscall_exit
 // The device reads the data from the user's pages themselves (zero copy): they must be memory the
 // controller may DMA from through the IOMMU (the kernel maps them for the controller's function).
@@ -25,20 +26,11 @@
 #include "os/core/cpu_core.h"
 #include "os/linux/block_layer.h"
 
-namespace iovsim::cfg {
-class schema;
-class config;
-}
-
 namespace iovsim::os::linux_path {
 
 struct direct_io_params {
     uint64_t first_lba = 0;       // the region of the device the caller opened (a partition)
     uint64_t lbas = 0;            // its size in 512-byte sectors
-    bool device_flush = false;    // O_DSYNC's flush goes to the device (a volatile write cache)
-
-    // os.linux.dio.* from the config.
-    static direct_io_params from(const cfg::config& c, uint64_t first_lba, uint64_t lbas);
 };
 
 struct direct_io_stats {
@@ -52,9 +44,6 @@ public:
     static constexpr uint32_t page_bytes = 4096;
     static constexpr uint32_t max_bio_bytes = 256 * page_bytes;   // BIO_MAX_PAGES (include/linux/bio.h)
     static constexpr int64_t e_io = -5, e_inval = -22;        // -EIO, -EINVAL
-
-    // os.linux.dio.* (sim/params.cpp calls it).
-    static void declare(cfg::schema& s);
 
     direct_io(cpu_core& core, block_layer& block, const direct_io_params& p);
 

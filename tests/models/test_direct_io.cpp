@@ -73,13 +73,13 @@ double ns_of(const os::cost_model& k, std::initializer_list<const os::primitive*
 } // namespace
 
 // A 1.5 KB write in one page: one bio, one device write of those bytes, the flush ended in the
-// block layer (the RAID cache is non-volatile). The call's charges, on a request of its own, are
+// block layer (a queue without a volatile write cache, os.blk.write_cache=false). The call's charges, on a request of its own, are
 // exactly: the crossing; the direct-I/O path (setup, one page, one bio, completion, O_DSYNC); the
 // block layer's request (submit, the tail doorbell). The interrupt that completes it (entry, the
 // completion's line from DRAM, the completion, the head doorbell, exit) runs while the core idles.
 TEST(DirectIo, WriteReachesTheDeviceAndChargesItsPrimitives)
 {
-    bench b;
+    bench b({"os.blk.write_cache=false"});
     bool done = false;
     b.tb.spawn(0, "redis", [&] {
         b.ls.boot_raw_log(b.tb, log_bytes);
@@ -97,6 +97,8 @@ TEST(DirectIo, WriteReachesTheDeviceAndChargesItsPrimitives)
         EXPECT_EQ(s.pages, 1u);
         EXPECT_EQ(s.flushes_ended_early, 1u);
         EXPECT_EQ(s.flushes_sent, 0u);
+        EXPECT_EQ(b.ls.block->stats().flushes_ended, 1u);   // the queue's rule, for every user alike
+        EXPECT_EQ(b.ls.block->stats().flushes, 0u);
         const os::cost_model& k = core.costs();
         const os::accounting::row& row = core.acct().of(id);
         EXPECT_NEAR(row[static_cast<unsigned>(category::syscall)], ns_of(k, {&k.l_syscall_entry}), 1e-6);
@@ -159,11 +161,11 @@ TEST(DirectIo, MisalignedOrOutOfRangeIsRefused)
     EXPECT_EQ(b.tb.controller().stats().writes, 1u);
 }
 
-// A device reporting a volatile write cache: O_DSYNC's flush goes to it after the data, and the call
-// returns once both completed.
+// A device reporting a volatile write cache (the default): O_DSYNC's flush goes to it after the
+// data, and the call returns once both completed.
 TEST(DirectIo, VolatileCacheGetsTheFlush)
 {
-    bench b({"os.linux.dio.device_flush=true"});
+    bench b;
     b.tb.spawn(0, "redis", [&] {
         b.ls.boot_raw_log(b.tb, log_bytes);
         for (unsigned i = 0; i < 3; ++i)
