@@ -53,8 +53,8 @@ unsigned dataplane::poll()
 {
     ++m_stats.polls;
     run_tcp_timers();
-    // The descriptor and the headers were written by the device: no DCA on this path.
-    const dev::rx_driver_costs costs{&m_c.a_rx_desc, &m_c.a_rx_refill, false};
+    // The descriptor and the headers were written by the device.
+    const dev::rx_driver_costs costs{&m_c.a_rx_desc, &m_c.a_rx_refill, dca};
     unsigned n = 0;
     while (n < m_params.poll_batch && m_rx->ready()) {
         pkt p;
@@ -68,7 +68,7 @@ unsigned dataplane::poll()
             continue;
         }
         ++m_stats.rx_packets;
-        m_core.touch_dma_lines(category::net_stack_in, 1, false, false);   // the headers
+        m_core.touch_dma_lines(category::net_stack_in, 1, dca, false);   // the headers
         if (m_params.software_demux)
             m_core.run(category::net_stack_in, m_c.a_sw_demux);   // what a hardware filter would have done
         if (m_driver_hook && m_driver_hook(p))
@@ -110,7 +110,7 @@ net::tcp_layer& dataplane::enable_tcp(const net::tcp_params& params, uint64_t se
     if (m_tcp)
         throw std::logic_error("dataplane: TCP enabled twice");
     const net::tcp_costs tc{category::net_stack_in, category::net_stack_out, &m_c.a_tcp_rx, &m_c.a_tcp_tx,
-                            &m_c.a_tcp_timer, &m_c.a_tcp_ack, m_params.tcp_software_checksum};
+                            &m_c.a_tcp_timer, &m_c.a_tcp_ack, m_params.tcp_software_checksum, dca};
     net::tcp_params tp = params;
     tp.adaptive_ack = false;   // the library's lwIP-like TCP delays every ACK it does not owe at once
     m_tcp = std::make_unique<net::tcp_layer>(*m_stack, tp, tc, seed);
@@ -136,7 +136,7 @@ sc_core::sc_time dataplane::tcp_deadline() const
 
 void dataplane::xmit(pkt& frame)
 {
-    dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.a_tx_clean, false);
+    dev::reclaim_sent(m_core, *m_tx, *m_pool, m_c.a_tx_clean, dca);
     ++(dev::transmit(m_core, *m_tx, *m_pool, m_c.a_tx_desc, frame) ? m_stats.tx_packets : m_stats.tx_ring_full);
 }
 

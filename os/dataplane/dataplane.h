@@ -34,6 +34,10 @@ struct dataplane_stats {
 
 class dataplane {
 public:
+    // Where the VF's DMA writes land: DRAM. This path has no DCA (the paper's Linux had it, Arrakis
+    // did not), so a DMA'd line the library touches first comes from memory.
+    static constexpr bool dca = false;
+
     dataplane(cpu_core& core, const kernel::vnic_grant& grant, const dataplane_params& params);
 
     // Rings and buffers in the grant's region; queue registers through the VF's BAR.

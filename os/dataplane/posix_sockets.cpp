@@ -41,7 +41,7 @@ long posix_sockets::recvfrom(int fd, uint8_t* buf, size_t len, net::sock_addr& f
     m_core.set_request(p.request);
     m_core.run(category::net_stack_in, m_c.a_posix_recv);
     const size_t n = std::min<size_t>(len, p.len);
-    m_core.touch_dma_lines(category::copy_out, lines_of(n), false, true);
+    m_core.touch_dma_lines(category::copy_out, lines_of(n), dataplane::dca, true);
     m_core.copy(category::copy_out, n);
     std::memcpy(buf, p.bytes(), n);
     from = net::sock_addr{meta.src, meta.sport};
@@ -107,7 +107,7 @@ int posix_sockets::connect(int fd, const net::sock_addr& to)
 }
 
 // The bytes are the request's whose segment brought them; they are copied out of the DMA'd
-// buffers (no DCA on this path: from DRAM, unless TCP's software checksum touched them already).
+// buffers (from where the device put them, unless TCP's software checksum touched them already).
 long posix_sockets::recv(int fd, uint8_t* buf, size_t len)
 {
     net::stream_files& f = files();
@@ -117,7 +117,7 @@ long posix_sockets::recv(int fd, uint8_t* buf, size_t len)
     m_core.run(category::net_stack_in, m_c.a_tcp_recv);
     if (n > 0) {
         if (!m_dp.params().tcp_software_checksum)
-            m_core.touch_dma_lines(category::copy_out, lines_of(static_cast<size_t>(n)), false, true);
+            m_core.touch_dma_lines(category::copy_out, lines_of(static_cast<size_t>(n)), dataplane::dca, true);
         m_core.copy(category::copy_out, static_cast<size_t>(n));
     }
     return n;

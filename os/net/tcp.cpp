@@ -648,11 +648,11 @@ void tcp_layer::impl::input(pkt& seg, const ipv4_header& ip)
     const uint32_t data_len = static_cast<uint32_t>(parsed.payload_length());
     charge(costs.in, data_len == 0 && costs.ack ? costs.ack : costs.rx_segment);
     if (costs.software_checksum) {
-        // The frame's first line (the headers) was touched by the driver; the rest comes from DRAM.
+        // The frame's first line (the headers) was touched by the driver; the rest is touched here.
         cpu_core& core = stack.core();
         const unsigned lines = lines_of(seg.off % cache_line_bytes + seg.len);
         if (lines > 1)
-            core.touch_dma_lines(costs.in, lines - 1, false, true);
+            core.touch_dma_lines(costs.in, lines - 1, costs.dma_in_llc, true);
         checksum(costs.in, seg.len);
     }
     seg.off += static_cast<uint32_t>(parsed.payload_offset());

@@ -67,6 +67,7 @@ struct tcp_costs {
     // are summed, and a received segment's DMA'd bytes are touched there rather than by the copy
     // that later takes them out.
     bool software_checksum = false;
+    bool dma_in_llc = false;   // where the driver's device put received frames: the LLC (DCA) or DRAM
 };
 
 // A connection or a listener; 0 is no connection.

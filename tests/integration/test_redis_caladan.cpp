@@ -12,6 +12,7 @@
 #include "os/dataplane/storage_log.h"
 #include "sim/experiment.h"
 #include "sim/redis_testbed.h"
+#include "tests/support/redis_compare.h"
 #include "workloads/redis/aof_marshal.h"
 #include "workloads/redis/keyspace.h"
 
@@ -85,15 +86,8 @@ TEST(redis_caladan, sets_durable_in_the_log_on_the_raw_device_replay_the_store)
     EXPECT_TRUE(lr.ok) << lr.error;
     EXPECT_FALSE(lr.truncated);
     EXPECT_EQ(lr.commands, st.sets + 1);   // and the SELECT 0 Redis writes first
-    unsigned differ = 0;
-    for (uint32_t k = 0; k < keys; ++k) {
-        const std::string key = workloads::redis::key_name(k);
-        const std::string* a = tb.app().table().get(key);
-        const std::string* b = replayed.get(key);
-        if (!a || !b || *a != *b)
-            ++differ;
-    }
-    EXPECT_EQ(differ, 0u) << "keys whose replayed value is not the server's";
+    EXPECT_EQ(iovsim::testing::keys_differing(tb.app().table(), replayed, keys), 0u)
+        << "keys whose replayed value is not the server's";
     // The log's writes DMA'd from the process's pages through the IOMMU, nothing faulted.
     EXPECT_EQ(tb.server().mmu->blocked(), 0u);
     EXPECT_GT(tb.server().storage_link->tlps_up(), 0u);

@@ -10,6 +10,7 @@
 
 #include "sim/experiment.h"
 #include "sim/redis_testbed.h"
+#include "tests/support/redis_compare.h"
 #include "workloads/redis/aof_marshal.h"
 #include "workloads/redis/keyspace.h"
 
@@ -60,15 +61,8 @@ outcome run_mix(sim::redis_path path, uint64_t max_given_up, const std::vector<s
     EXPECT_TRUE(lr.ok) << lr.error;
     EXPECT_FALSE(lr.truncated);
     EXPECT_GE(lr.commands, st.sets);
-    unsigned differ = 0;
-    for (uint32_t k = 0; k < 512; ++k) {
-        const std::string key = workloads::redis::key_name(k);
-        const std::string* a = tb.app().table().get(key);
-        const std::string* b = replayed.get(key);
-        if (!a || !b || *a != *b)
-            ++differ;
-    }
-    EXPECT_EQ(differ, 0u) << "keys whose replayed value is not the server's";
+    EXPECT_EQ(iovsim::testing::keys_differing(tb.app().table(), replayed, 512), 0u)
+        << "keys whose replayed value is not the server's";
     // Both devices' DMA went through the one IOMMU, nothing faulted.
     EXPECT_EQ(tb.server().mmu->blocked(), 0u);
     EXPECT_GT(tb.server().storage->stats().writes, st.sets);

@@ -113,30 +113,34 @@ std::unique_ptr<store::entry>* store::find_link(int t, std::string_view key, uin
     return link;
 }
 
+std::unique_ptr<store::entry>* store::find_entry(std::string_view key, uint32_t h, int& table)
+{
+    for (table = 0; table < (rehashing() ? 2 : 1); ++table) {
+        std::unique_ptr<entry>* link = find_link(table, key, h);
+        if (*link)
+            return link;
+    }
+    return nullptr;
+}
+
 const std::string* store::get(std::string_view key)
 {
     rehash_step();
-    const uint32_t h = hash(key);
-    for (int t = 0; t < (rehashing() ? 2 : 1); ++t) {
-        std::unique_ptr<entry>* link = find_link(t, key, h);
-        if (*link)
-            return &(*link)->value;
-    }
-    return nullptr;
+    int t = 0;
+    std::unique_ptr<entry>* link = find_entry(key, hash(key), t);
+    return link ? &(*link)->value : nullptr;
 }
 
 bool store::set(std::string_view key, std::string_view value, size_t* freed)
 {
     rehash_step();
     const uint32_t h = hash(key);
-    for (int t = 0; t < (rehashing() ? 2 : 1); ++t) {
-        std::unique_ptr<entry>* link = find_link(t, key, h);
-        if (*link) {
-            if (freed != nullptr)
-                *freed = (*link)->value.size();
-            (*link)->value.assign(value);
-            return false;
-        }
+    int t = 0;
+    if (std::unique_ptr<entry>* link = find_entry(key, h, t)) {
+        if (freed != nullptr)
+            *freed = (*link)->value.size();
+        (*link)->value.assign(value);
+        return false;
     }
     expand_if_needed();
     // New entries go to the head of their chain, in the new table while rehashing (dictAddRaw).
@@ -154,18 +158,15 @@ bool store::set(std::string_view key, std::string_view value, size_t* freed)
 bool store::del(std::string_view key, size_t* freed)
 {
     rehash_step();
-    const uint32_t h = hash(key);
-    for (int t = 0; t < (rehashing() ? 2 : 1); ++t) {
-        std::unique_ptr<entry>* link = find_link(t, key, h);
-        if (*link) {
-            if (freed != nullptr)
-                *freed = (*link)->value.size();
-            *link = std::move((*link)->next);
-            --m_table[t].used;
-            return true;
-        }
-    }
-    return false;
+    int t = 0;
+    std::unique_ptr<entry>* link = find_entry(key, hash(key), t);
+    if (!link)
+        return false;
+    if (freed != nullptr)
+        *freed = (*link)->value.size();
+    *link = std::move((*link)->next);
+    --m_table[t].used;
+    return true;
 }
 
 size_t store::longest_chain() const

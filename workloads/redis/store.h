@@ -59,6 +59,9 @@ private:
     void expand_if_needed();
     // The link that holds `key` (or the empty link at the end of its chain) in table t.
     std::unique_ptr<entry>* find_link(int t, std::string_view key, uint32_t h);
+    // The link holding `key` in either table (the rehash target only while rehashing) and which
+    // table it is in; nullptr when the key is absent.
+    std::unique_ptr<entry>* find_entry(std::string_view key, uint32_t h, int& table);
 
     table m_table[2];
     long m_rehash_idx = -1;   // next bucket of table 0 to move; -1: not rehashing
