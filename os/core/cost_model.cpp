@@ -45,6 +45,10 @@ const scalar_def scalars[] = {
      "CRC-32C with the SSE4.2 crc32 instruction: 8 bytes per 3-cycle latency (Intel SNB optimization manual, CRC32 r64 latency 3)"},
     {"cpu.cold_after_idle_ns", &cost_model::cold_after_idle_ns, 2000, 0, 1e9, "ns",
      "idle longer than this: the idle path and C-state entry evict the process-context working set (model assumption, calibrated to the paper's +0.6 us)"},
+    {"cpu.syscall_pollution", &cost_model::syscall_pollution, 0.3, 0, 10, "",
+     "user code's slow-down right after a return from the kernel, as a share of its cycles: the kernel's code and data evicted the application's from the L1 caches, TLBs and branch predictors (FlexSC, Soares & Stumm, OSDI 2010: user-mode IPC falls by up to about half after a system call); calibrated against Arrakis Table 2's read parse, the same code taking 0.85 us on Linux and 0.66 us on Arrakis/P, which makes no system call"},
+    {"cpu.syscall_pollution_cycles", &cost_model::syscall_pollution_cycles, 10000, 1, 1e9, "cycles",
+     "user cycles after the return over which that slow-down fades out, linearly (FlexSC: user-mode IPC takes thousands of cycles to recover; estimate)"},
     {"mem.c2c_line_ns", &cost_model::c2c_line_ns, 60, 0, 1000, "ns",
      "load of a line modified in another core's private cache, same socket (snoop and transfer through the LLC): ~50-70 ns on SNB-EP (Molka et al. 2014; estimate)"},
     {"mem.c2c_stream_line_ns", &cost_model::c2c_stream_line_ns, 10, 0, 1000, "ns",
@@ -57,16 +61,19 @@ struct prim_def {
     double cycles;
     unsigned lines;
     const char* help;
-    bool process_context = false;
+    unsigned flags = 0;
 };
-constexpr bool proc = true;
+// prim_def flags: see primitive's members of the same names.
+constexpr unsigned proc = 1;      // process_context
+constexpr unsigned user = 2;      // user_code
+constexpr unsigned to_user = 4;   // returns_to_user
 
 // Linux 3.8 code paths: cycles calibrated so the stack reproduces Table 1's per-layer times; the
 // footprints (lines) are sized after the functions' code and data (objdump sizes of the 3.8 paths
 // ~1-4 KB each) and calibrated to the 'CPU idle' column's slow-down.
 const prim_def prims[] = {
     {"linux.irq_entry", &cost_model::l_irq_entry, 200, 4, "do_IRQ entry, APIC ack, irq_enter: ~120 ns (calibrated)"},
-    {"linux.irq_exit", &cost_model::l_irq_exit, 120, 2, "irq_exit and return from interrupt (calibrated)"},
+    {"linux.irq_exit", &cost_model::l_irq_exit, 120, 2, "irq_exit and return from interrupt (calibrated)", to_user},
     {"linux.napi_poll", &cost_model::l_napi_poll, 170, 4, "raise NET_RX softirq, net_rx_action, ixgbe_poll entry/exit, napi_complete (calibrated)"},
     {"linux.rx_desc", &cost_model::l_rx_desc, 80, 1, "ixgbe_clean_rx_irq per descriptor: status check, length, DMA unmap (calibrated)"},
     {"linux.rx_refill", &cost_model::l_rx_refill, 90, 1, "ixgbe_alloc_rx_buffers per buffer: page reuse, descriptor write (calibrated)"},
@@ -82,7 +89,7 @@ const prim_def prims[] = {
     {"linux.nohz_exit", &cost_model::l_nohz_exit, 500, 4, "tick_nohz_idle_exit: restart the tick, account idle time (calibrated)", proc},
     {"linux.block", &cost_model::l_block, 400, 3, "prepare_to_wait, schedule out of the receiving task (calibrated)"},
     {"linux.syscall_entry", &cost_model::l_syscall_entry, 110, 1, "SYSCALL entry, register save, dispatch: ~50 ns (Soares & Stumm, FlexSC, OSDI 2010: ~100+ cycles)", proc},
-    {"linux.syscall_exit", &cost_model::l_syscall_exit, 110, 4, "return path, signal/resched checks, SYSRET (calibrated, as entry)", proc},
+    {"linux.syscall_exit", &cost_model::l_syscall_exit, 110, 4, "return path, signal/resched checks, SYSRET (calibrated, as entry)", proc | to_user},
     {"linux.sock_dequeue", &cost_model::l_sock_dequeue, 250, 2, "skb_recv_datagram: socket lock, queue unlink, address copy (calibrated)"},
     {"linux.skb_free", &cost_model::l_skb_free, 200, 2, "skb_free_datagram, kfree_skb, slab free (calibrated)"},
     {"linux.udp_tx", &cost_model::l_udp_tx, 520, 4, "udp_sendmsg: socket lock, route lookup (cached), ip_make_skb, UDP header and checksum (calibrated)", proc},
@@ -139,7 +146,7 @@ const prim_def prims[] = {
     {"arrakis.tcp_tx", &cost_model::a_tcp_tx, 150, 0, "user-level TCP output: window tests, header and options (estimate 300, Linux x 0.2 by Table 1's ratio; calibrated with arrakis.tcp_send against Table 2's Arrakis/P send rows: 0.33 us for a 5-byte reply, 0.71 us for 1 KB, the checksum and the copy being charged per byte)"},
     {"arrakis.tcp_ack", &cost_model::a_tcp_ack, 180, 0, "user-level TCP, a segment without data: ACK processing only (estimate: Linux x 0.2)"},
     {"arrakis.tcp_timer", &cost_model::a_tcp_timer, 120, 0, "user-level TCP, one timer expiry's handling (estimate: Linux x 0.2)"},
-    {"app.echo", &cost_model::app_echo, 20, 0, "UDP echo server: loop and reply setup"},
+    {"app.echo", &cost_model::app_echo, 20, 0, "UDP echo server: loop and reply setup", proc | user},
     // Linux 3.8 storage path. "Calibrated": cycles chosen so that write() and fsync() on the four
     // file systems over the RAM-disk controller reproduce Arrakis Fig. 2 per operation, the device
     // time coming from the controller model; each is the cost of one kernel function's work.
@@ -191,13 +198,13 @@ const prim_def prims[] = {
     // memcached 1.4 serving the binary protocol over UDP (workloads/memcached). Estimates from the
     // code paths, a few hundred instructions each at IPC ~1, caches warm (128 keys stay in the LLC).
     {"memcached.parse", &cost_model::mc_parse, 250, 2,
-     "UDP frame header and binary request header: try_read_udp, dispatch_bin_command, key length checks (estimate)"},
+     "UDP frame header and binary request header: try_read_udp, dispatch_bin_command, key length checks (estimate)", proc | user},
     {"memcached.lookup", &cost_model::mc_lookup, 300, 2,
-     "hash of the key (64 B), bucket probe and key compare, item lock and refcount: assoc_find/item_get (estimate)"},
+     "hash of the key (64 B), bucket probe and key compare, item lock and refcount: assoc_find/item_get (estimate)", proc | user},
     {"memcached.store", &cost_model::mc_store, 400, 3,
-     "SET: slab allocation of the new item, link into the hash and LRU, unlink the old one: do_item_alloc/do_store_item (estimate)"},
+     "SET: slab allocation of the new item, link into the hash and LRU, unlink the old one: do_item_alloc/do_store_item (estimate)", proc | user},
     {"memcached.prepare", &cost_model::mc_prepare, 200, 2,
-     "response header and UDP frame header, stats update: add_bin_header/build_udp_headers (estimate)"},
+     "response header and UDP frame header, stats update: add_bin_header/build_udp_headers (estimate)", proc | user},
     // Stream sockets and epoll on the Linux-like path: the bodies of the system calls (entry, exit
     // and copies are charged apart; TCP's segment processing is the tcp layer's). Estimates from
     // the Linux 3.8 code paths at IPC ~1.
@@ -214,7 +221,9 @@ const prim_def prims[] = {
     {"linux.tcp_sendmsg", &cost_model::l_tcp_sendmsg, 2500, 8,
      "sock_sendmsg/tcp_sendmsg: lock_sock, sk_stream_alloc_skb, skb_add_data setup, tcp_push, release_sock (estimate 1200; calibrated against Table 2's linux_read send, 3.17 us for a 1 KB reply, measured under the 1,600-connection load; it includes misses on the state of one socket of 1,600)", proc},
     {"linux.epoll_ctl", &cost_model::l_epoll_ctl, 1200, 6,
-     "sys_epoll_ctl: ep_insert (epitem from the slab, rbtree insert, ep_item_poll queueing ep_poll_callback on the socket's wait queue) or ep_modify/ep_remove (estimate)", proc},
+     "sys_epoll_ctl ADD or DEL: ep_insert (epitem and its eppoll_entry from their slabs, rbtree insert, ep_item_poll queueing ep_poll_callback on the socket's wait queue, the file's f_ep_links) or ep_remove (unqueue, rbtree erase, slab frees) (estimate)", proc},
+    {"linux.epoll_ctl_mod", &cost_model::l_epoll_ctl_mod, 550, 6,
+     "sys_epoll_ctl MOD: the two fdgets, the event from user memory, ep->mtx, ep_find's rbtree walk (~11 levels for 1,600 descriptors), ep_modify (the new mask under ep->lock, ep_item_poll through tcp_poll, the ready list if it now fires) (estimate; no allocation, unlike ADD)", proc},
     {"linux.epoll_wait", &cost_model::l_epoll_wait, 500, 4,
      "sys_epoll_wait/ep_poll: fdget, ep->lock, ep_events_available, ep_scan_ready_list's mutex and list splices (estimate)", proc},
     {"linux.ep_poll_callback", &cost_model::l_ep_poll_callback, 150, 2,
@@ -241,23 +250,27 @@ const prim_def prims[] = {
     // the query buffer, the AOF's two sdscatlen, a GET's value into the reply buffer) are priced
     // per byte by the copy primitives, not here.
     {"redis.parse", &cost_model::rd_parse, 800, 40,
-     "per command: processInputBuffer and processMultibulkBuffer's header scans (strchr, string2ll), lookupCommand (hash of the name in the command table), processCommand's checks, resetClient and freeClientArgv (calibrated with parse_arg against Table 2's Arrakis/P read parse, 0.66 us; the write's 1.19 us comes out 1.03)", proc},
+     "per command: processInputBuffer and processMultibulkBuffer's header scans (strchr, string2ll), lookupCommand (hash of the name in the command table), processCommand's checks, resetClient and freeClientArgv (calibrated with parse_arg against Table 2's Arrakis/P read parse, 0.66 us; the write's 1.19 us comes out 1.03)", proc | user},
     {"redis.parse_arg", &cost_model::rd_parse_arg, 300, 13,
-     "per argument: createStringObject, a robj and an sds from jemalloc, and its decrRefCount/zfree after the command (calibrated with parse)", proc},
+     "per argument: createStringObject, a robj and an sds from jemalloc, and its decrRefCount/zfree after the command (calibrated with parse)", proc | user},
     {"redis.lookup", &cost_model::rd_lookup, 200, 10,
-     "lookupKey: dictFind (MurmurHash2 of the key, bucket, chain walk, sdscmp), LRU clock, expireIfNeeded on an empty expires dict (estimate)", proc},
+     "lookupKey: dictFind (MurmurHash2 of the key, bucket, chain walk, sdscmp), LRU clock, expireIfNeeded on an empty expires dict (estimate)", proc | user},
     {"redis.set", &cost_model::rd_set, 750, 17,
-     "setKey: dbAdd/dbOverwrite (dictReplace), the old value's decrRefCount and zfree, removeExpire, signalModifiedKey, keyspace notification check, server.dirty and call()'s propagation bookkeeping (calibrated with lookup against Table 2's Arrakis/P write lookup, 0.43 us)", proc},
+     "setKey: dbAdd/dbOverwrite (dictReplace), the old value's decrRefCount and zfree, removeExpire, signalModifiedKey, keyspace notification check, server.dirty and call()'s propagation bookkeeping (calibrated with lookup against Table 2's Arrakis/P write lookup, 0.43 us)", proc | user},
     {"redis.del", &cost_model::rd_del, 300, 10,
-     "dbDelete per key found: dictDelete from expires and the main dict, the key's sds and the value freed (estimate)", proc},
+     "dbDelete per key found: dictDelete from expires and the main dict, the key's sds and the value freed (estimate)", proc | user},
     {"redis.log_marshal", &cost_model::rd_log_marshal, 4100, 53,
-     "feedAppendOnlyFile: catAppendOnlyGenericCommand per argument (getDecodedObject, ll2string of the length, sdsMakeRoomFor growing the command's sds by realloc), the SELECT check, server.aof_buf's growth, sdsfree; the two copies are priced per byte (calibrated against Table 2's Arrakis/P write log_marshal, 2.43 us)", proc},
+     "feedAppendOnlyFile: catAppendOnlyGenericCommand per argument (getDecodedObject, ll2string of the length, sdsMakeRoomFor growing the command's sds by realloc), the SELECT check, server.aof_buf's growth, sdsfree; the two copies are priced per byte (calibrated against Table 2's Arrakis/P write log_marshal, 2.43 us)", proc | user},
     {"redis.prepare", &cost_model::rd_prepare, 150, 2,
-     "addReply/addReplyBulk: prepareClientToWrite, the bulk header (shared.bulkhdr or _addReplyLongLong), _addReplyToBuffer; a GET's value copy is priced per byte from DRAM (calibrated against Table 2's Arrakis/P prepare: write 0.10 us, read 0.64 us with the value's copy)", proc},
+     "the reply's first addReply: prepareClientToWrite (the writable event's installation is the epoll_ctl call, priced by it), _addReplyToBuffer and its short memcpy (calibrated against Table 2's Arrakis/P write prepare, 0.10 us: one +OK)", proc | user},
+    {"redis.reply_bulk", &cost_model::rd_reply_bulk, 140, 2,
+     "addReplyBulk beyond its first addReply: addReplyBulkLen (sdslen, ll2string of a length of 32 or more), then addReply of the value and of shared.crlf, each prepareClientToWrite's checks and _addReplyToBuffer; the value's copy and the CRLF's are priced by the copy primitives (estimate, ~35 cycles of ll2string for 4 digits and ~50 per addReply; with a 1 KB value from DRAM it gives Arrakis/P read prepare 0.63 us, paper 0.64)", proc | user},
+    {"redis.aof_flush", &cost_model::rd_aof_flush, 60, 2,
+     "flushAppendOnlyFile around its write and fsync calls (which are timed as their own rows): the empty-buffer check, the short-write check, aof_current_size, aof_buf's sdsclear (or sdsfree and sdsempty past 4,000 B), aof_last_fsync (estimate)", proc | user},
     {"redis.loop", &cost_model::rd_loop, 300, 75,
-     "one event-loop iteration's own work: beforeSleep's checks, aeProcessEvents' nearest-timer search and fired-event array (estimate)", proc},
+     "one event-loop iteration's own work: beforeSleep's checks, aeProcessEvents' nearest-timer search and fired-event array (estimate)", proc | user},
     {"redis.event", &cost_model::rd_event, 500, 62,
-     "per fired event outside the calls: the file event's dispatch and the handler's own bookkeeping (readQueryFromClient's sdsMakeRoomFor/sdsIncrLen, lastinteraction, stats; sendReplyToClient's loop and counters) (calibrated against Table 2's Arrakis/P 'other', 0.46-0.52 us with two events per request)", proc},
+     "per fired event outside the calls: the file event's dispatch and the handler's own bookkeeping (readQueryFromClient's sdsMakeRoomFor/sdsIncrLen, lastinteraction, stats; sendReplyToClient's loop and counters) (calibrated against Table 2's Arrakis/P 'other', 0.46-0.52 us with two events per request)", proc | user},
     {"redis.accept", &cost_model::rd_accept, 1500, 6,
      "per accepted connection: acceptCommonHandler and createClient (client struct of ~1 KB initialized, query buffer, reply list, epoll registration bookkeeping) (estimate)"},
     {"redis.client_request", &cost_model::rd_client, 150, 0,
@@ -290,7 +303,9 @@ cost_model cost_model::from(const cfg::config& c)
         p.cycles = c.get_real(std::string("platform.cost.") + d.key + ".cycles");
         p.lines = static_cast<unsigned>(c.get_int(std::string("platform.cost.") + d.key + ".lines"));
         p.id = id++;
-        p.process_context = d.process_context;
+        p.process_context = (d.flags & proc) != 0;
+        p.user_code = (d.flags & user) != 0;
+        p.returns_to_user = (d.flags & to_user) != 0;
     }
     return m;
 }

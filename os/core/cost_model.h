@@ -29,6 +29,9 @@ struct primitive {
     unsigned id = 0;         // index for the per-core warmth tracking
     bool process_context = false;  // touches the process's address space (user pages, its mm):
                                    // loses its warmth when the core switches in after a deep idle
+    bool user_code = false;        // the application's own code, in user mode: slowed after a
+                                   // return from the kernel (syscall_pollution)
+    bool returns_to_user = false;  // ends in a return to user mode (SYSRET, IRET)
 };
 
 struct cost_model {
@@ -43,6 +46,8 @@ struct cost_model {
     double copy_byte_cycles = 0;
     double idle_exit_ns = 0;        // C-state exit: from the interrupt to the first instruction
     double cold_after_idle_ns = 0;  // an idle period longer than this leaves the caches cold
+    double syscall_pollution = 0;   // user code's slow-down right after a return from the kernel
+    double syscall_pollution_cycles = 0;   // user cycles over which it fades out
     double c2c_line_ns = 0;         // a line another core modified (a descriptor or doorbell it wrote)
     double c2c_stream_line_ns = 0;  // each further line of a buffer another core wrote, read in sequence
                                     // (prefetched: the copy loop's own cost is copy_byte_cycles)
@@ -83,11 +88,11 @@ struct cost_model {
     // Stream sockets and epoll: the Linux-like kernel's system calls (os/linux) and Arrakis/P's
     // emulation of the same calls (os/dataplane/posix_sockets)
     primitive l_socket, l_sock_call, l_accept, l_sock_close, l_tcp_recvmsg, l_tcp_sendmsg, l_epoll_ctl,
-        l_epoll_wait, l_ep_poll_callback, l_ep_scan;
+        l_epoll_ctl_mod, l_epoll_wait, l_ep_poll_callback, l_ep_scan;
     primitive a_socket, a_accept, a_sock_close, a_tcp_recv, a_tcp_send, a_epoll_ctl, a_epoll_wait, a_epoll_scan;
     // Redis-like server (workloads/redis)
-    primitive rd_parse, rd_parse_arg, rd_lookup, rd_set, rd_del, rd_log_marshal, rd_prepare, rd_loop, rd_event,
-        rd_accept, rd_client;
+    primitive rd_parse, rd_parse_arg, rd_lookup, rd_set, rd_del, rd_log_marshal, rd_prepare, rd_reply_bulk, rd_aof_flush,
+        rd_loop, rd_event, rd_accept, rd_client;
 
     double ns(double cycles) const { return cycles / freq_ghz; }
 

@@ -36,7 +36,7 @@ cpu_core* cpu_core::this_cpu()
 cpu_core::cpu_core(sc_module_name name, unsigned apic_id, const cost_model& costs, models::dram& mem,
                    accounting& acct, sc_time quantum)
     : sc_module(name), bus("bus"), m_apic_id(apic_id), m_costs(costs), m_mem(mem), m_acct(acct),
-      m_warm(cost_model::primitive_count(), false)
+      m_warm(cost_model::primitive_count(), false), m_returned(cost_model::primitive_count(), 0)
 {
     tlm_utils::tlm_quantumkeeper::set_global_quantum(quantum);
     m_quantum = quantum;
@@ -244,14 +244,39 @@ void cpu_core::run(category c, const primitive& p)
         m_cold_pending = false;
         m_warm_epoch++;
     }
+    bool cold = false;
     if (p.process_context && m_warm[p.id] != m_warm_epoch) {
         m_warm[p.id] = m_warm_epoch;
         ns += p.lines * m_costs.cold_line_ns;
+        cold = true;
     } else if (!p.process_context && m_warm[p.id] == 0) {
         m_warm[p.id] = m_warm_epoch;
         ns += p.lines * m_costs.cold_line_ns;
+        cold = true;
     }
+    if (p.user_code)
+        ns += m_costs.ns(user_pollution(p, cold && p.lines > 0));
     charge_ns(c, ns);
+    if (p.returns_to_user) {
+        ++m_return_epoch;
+        m_user_since_return = 0;
+    }
+}
+
+// The first time user code runs after a return from the kernel it finds its lines, TLB entries
+// and branch history displaced by the kernel's, and runs slower by syscall_pollution of its cycles,
+// fading linearly over syscall_pollution_cycles of user work. A path paying its cold footprint is
+// refilled already; a path that ran since the return found its state again.
+double cpu_core::user_pollution(const primitive& p, bool cold)
+{
+    const double start = m_user_since_return;
+    m_user_since_return += p.cycles;
+    const bool first = m_returned[p.id] != m_return_epoch;
+    m_returned[p.id] = m_return_epoch;
+    if (!first || cold || m_costs.syscall_pollution <= 0 || m_costs.syscall_pollution_cycles <= 0)
+        return 0;
+    const double fade = 1.0 - start / m_costs.syscall_pollution_cycles;
+    return fade > 0 ? m_costs.syscall_pollution * fade * p.cycles : 0;
 }
 
 void cpu_core::touch_dma_lines(category c, unsigned lines, bool dca, bool sequential)

@@ -138,6 +138,7 @@ public:
 
 private:
     void idle_until_runnable();
+    double user_pollution(const primitive& p, bool cold);
     sc_core::sc_time mmio_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* bytes);
     void switch_to(task& next);
     void enter(task& t);
@@ -157,6 +158,9 @@ private:
     std::vector<uint32_t> m_warm;          // per primitive: the warmth epoch it last ran in
     uint32_t m_warm_epoch = 1;             // process-context paths ran in this epoch are warm
     bool m_cold_pending = false;
+    std::vector<uint32_t> m_returned;      // per primitive: the return to user mode it last ran after
+    uint32_t m_return_epoch = 0;           // returns from the kernel to user mode so far
+    double m_user_since_return = 0;        // user code's cycles since the last return
     irq_handler m_irq_handler;
     std::map<unsigned, std::shared_ptr<irq_handler>> m_vector_handlers;   // claimed vectors
     std::deque<std::pair<sc_core::sc_time, unsigned>> m_irq_pending;   // (arrival, vector)

@@ -613,7 +613,7 @@ int linux_kernel::epoll_create()
 int linux_kernel::epoll_ctl(int epfd, net::epoll_op op, int fd, uint32_t events, uint64_t data)
 {
     cpu_core& c = syscall_enter();
-    c.run(category::syscall, m_c.l_epoll_ctl);
+    c.run(category::syscall, op == net::epoll_op::mod ? m_c.l_epoll_ctl_mod : m_c.l_epoll_ctl);
     return syscall_return(c, m_files.epoll_ctl(epfd, op, fd, events, data));
 }
 

@@ -174,6 +174,50 @@ TEST(core, copy_from_dram_runs_at_the_slower_of_loop_and_stream)
     EXPECT_EQ(loop_bound, ns(80 + 40 + 512));
 }
 
+// User code runs slower the first time it runs after a return from the kernel, by a share of its
+// cycles that fades with the user work done since; not again until the next return, and not when
+// it pays its cold footprint instead.
+TEST(core, user_code_is_slowed_once_after_each_return_from_the_kernel)
+{
+    core_bench b;
+    b.costs.syscall_pollution = 0.5;
+    b.costs.syscall_pollution_cycles = 1000;
+    b.costs.cold_line_ns = 5;
+    os::primitive exit_path{10, 0, 1, false, false, true};    // SYSRET
+    os::primitive a{100, 0, 2, false, true, false};
+    os::primitive b_path{200, 0, 3, false, true, false};
+    os::primitive kernel{50, 0, 4, false, false, false};
+    os::primitive cold{100, 4, 5, true, true, false};        // process context, 4 lines
+    std::vector<double> t;
+    auto lap = [&](const os::primitive& p) {
+        const sc_time before = b.core.local_time();
+        b.core.run(category::app, p);
+        t.push_back((b.core.local_time() - before).to_seconds() * 1e9);
+    };
+    b.core.spawn("t", [&] {
+        lap(a);            // no return yet: 100
+        lap(exit_path);    // 10
+        lap(a);            // first after it, at 0 of 1000: 100 + 0.5 x 100
+        lap(a);            // again: 100
+        lap(b_path);       // first, 200 user cycles in: 200 + 0.5 x 0.8 x 200
+        lap(kernel);       // kernel code is not slowed: 50
+        lap(cold);         // cold since the start: 100 + 4 x 5, no slow-down
+        lap(exit_path);
+        lap(cold);         // warm now, first after the return: 100 + 0.5 x 100
+        for (int i = 0; i < 5; ++i)
+            lap(b_path);   // the first 100 cycles in: 200 + 0.5 x 0.9 x 200; then 200
+        lap(a);            // first after the return, but 1,100 user cycles in: faded out
+        b.core.make_cold();
+        lap(exit_path);
+        lap(cold);         // cold again: the footprint, no slow-down
+    });
+    sc_start(ns(100000));
+    const std::vector<double> want = {100, 10, 150, 100, 280, 50, 120, 10, 150, 290, 200, 200, 200, 200, 100, 10, 120};
+    ASSERT_EQ(t.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+        EXPECT_NEAR(t[i], want[i], 1e-6) << "lap " << i;
+}
+
 // Drivers of several devices share a core: each claims its vectors; the rest go to the default.
 TEST(core, interrupts_are_dispatched_by_claimed_vector)
 {

@@ -47,6 +47,8 @@ os::cost_model test_costs()
     c.rd_del.cycles = 150;
     c.rd_log_marshal.cycles = 350;
     c.rd_prepare.cycles = 250;
+    c.rd_reply_bulk.cycles = 60;
+    c.rd_aof_flush.cycles = 25;
     c.rd_loop.cycles = 50;
     c.rd_event.cycles = 10;
     c.rd_accept.cycles = 0;
@@ -412,12 +414,13 @@ TEST(redis_server, phases_of_one_get_exact)
     EXPECT_DOUBLE_EQ(ph(r, phase::recv), recv_cost);
     EXPECT_DOUBLE_EQ(ph(r, phase::parse), 300 + 2 * 100 + 0.5 * 4);            // rd_parse, 2 args, copy of "GETk"
     EXPECT_DOUBLE_EQ(ph(r, phase::lookup), 200);
-    EXPECT_DOUBLE_EQ(ph(r, phase::prepare), 250 + 0.5 * 1000 + ctl_cost);     // addReplyBulk's copy, writable event on
+    // The first addReply, addReplyBulk's rest with the value's and the CRLF's copies, writable event on.
+    EXPECT_DOUBLE_EQ(ph(r, phase::prepare), 250 + 60 + 0.5 * 1000 + 0.5 * 2 + ctl_cost);
     EXPECT_DOUBLE_EQ(ph(r, phase::send), send_cost + ctl_cost);               // the write, writable event off
     EXPECT_DOUBLE_EQ(ph(r, phase::epoll), (10000 - 1170) + epoll_cost);       // its own wait, then the one that found it writable
     EXPECT_DOUBLE_EQ(ph(r, phase::other), 2 * (50 + 10));                     // loop and event, in both iterations
     EXPECT_DOUBLE_EQ(ph(r, phase::log_marshal) + ph(r, phase::write) + ph(r, phase::fsync), 0);
-    EXPECT_DOUBLE_EQ(r.total_ns, 100 + 502 + 200 + 780 + 180 + 8900 + 120);
+    EXPECT_DOUBLE_EQ(r.total_ns, 100 + 502 + 200 + 841 + 180 + 8900 + 120);
     EXPECT_EQ(c.received, "$1000\r\n" + std::string(1000, 'v') + "\r\n");
     b.expect_time_adds_up();
 }
