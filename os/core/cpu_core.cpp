@@ -56,6 +56,8 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
             core_of_process()[sc_get_current_process_handle().get_process_object()] = this;
             if (m_current == nullptr) {
                 m_current = &t;
+                if (t.m_user)
+                    m_last_user = &t;
                 t.m_state = task::state::running;
             } else {
                 m_runqueue.push_back(&t);
@@ -73,6 +75,10 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
             if (!m_runqueue.empty()) {
                 task* next = m_runqueue.front();
                 m_runqueue.pop_front();
+                if (next->m_user && next != m_last_user) {
+                    make_cold();
+                    m_last_user = next;
+                }
                 m_current = next;
                 next->m_state = task::state::running;
                 next->m_resume.notify(SC_ZERO_TIME);
@@ -139,8 +145,12 @@ void cpu_core::switch_to(task& next)
     task& me = *m_current;
     run(category::scheduler, m_costs.l_schedule);
     run(category::scheduler, m_costs.l_context_switch);
-    if (next.m_user && &next != &me)
-        make_cold();                       // a new address space: the TLB is flushed
+    // A new address space: the TLB is flushed. A kernel thread borrows the address space of the
+    // task before it (lazy TLB), so switching back to that task reloads nothing.
+    if (next.m_user && &next != m_last_user)
+        make_cold();
+    if (next.m_user)
+        m_last_user = &next;
     me.m_request = m_request;
     sync();
     ++m_switches;

@@ -152,6 +152,7 @@ private:
     std::vector<std::unique_ptr<task>> m_tasks;
     std::deque<task*> m_runqueue;
     task* m_current = nullptr;
+    task* m_last_user = nullptr;          // the user task whose address space is loaded
     bool m_need_resched = false;
     request_id m_request = no_request;
     accounting::row m_carry{};             // work done before the next request is identified

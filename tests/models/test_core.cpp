@@ -174,6 +174,41 @@ TEST(core, copy_from_dram_runs_at_the_slower_of_loop_and_stream)
     EXPECT_EQ(loop_bound, ns(80 + 40 + 512));
 }
 
+// A kernel thread borrows the address space of the task it follows (lazy TLB): switching back to
+// that task leaves its process-context paths warm; another user task in between makes them cold.
+TEST(core, only_another_address_space_makes_process_paths_cold)
+{
+    core_bench b;
+    b.costs.cold_line_ns = 5;
+    os::primitive p{10, 4, 1, true, false, false};   // process context, 4 lines
+    std::vector<double> t;
+    auto lap = [&] {
+        const sc_time before = b.core.local_time();
+        b.core.run(category::app, p);
+        t.push_back((b.core.local_time() - before).to_seconds() * 1e9);
+    };
+    os::task* app = nullptr;
+    app = &b.core.spawn("app", [&] {
+        lap();                  // first run: 10 + 4 x 5
+        b.core.block();         // to the kernel thread
+        lap();                  // back from it: warm
+        b.core.spawn("other", [&] { b.core.wake(*app); });
+        b.core.block();         // to the other process
+        lap();                  // its address space was loaded: cold
+    });
+    b.core.spawn(
+        "kthread", [&] {
+            b.core.wake(*app);
+            b.core.block();
+        },
+        false);
+    sc_start(ns(100000));
+    const std::vector<double> want = {30, 10, 30};
+    ASSERT_EQ(t.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+        EXPECT_NEAR(t[i], want[i], 1e-6) << "lap " << i;
+}
+
 // User code runs slower the first time it runs after a return from the kernel, by a share of its
 // cycles that fades with the user work done since; not again until the next return, and not when
 // it pays its cold footprint instead.
