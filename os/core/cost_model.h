@@ -3,7 +3,8 @@
 // performs, as primitives from the platform config. A code path costs its cycles at the core's
 // clock, plus, when the core's caches are cold (after idle or an address-space switch), one
 // cold-line penalty per cache line of its footprint. Memory the CPU touches after a device wrote it
-// costs per line by where the line is: in the LLC (DCA) or in DRAM.
+// costs per line by where the line is: in the LLC (DCA) or in DRAM. Application code runs slower
+// the first time it runs after a return from the kernel (syscall_pollution).
 //
 // No primitive is a cell of a paper's table; each is the cost of one operation, and its provenance
 // is stated where it is declared (os/core/cost_model.cpp) and in the platform file.
