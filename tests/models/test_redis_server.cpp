@@ -425,6 +425,24 @@ TEST(redis_server, phases_of_one_get_exact)
     b.expect_time_adds_up();
 }
 
+// One durable SET: its write and sync are the backend's calls; flushAppendOnlyFile's own work
+// around them is the loop's, 'other', with the loop and event of both iterations.
+TEST(redis_server, durable_set_write_sync_and_other_exact)
+{
+    bench b;
+    fake_conn& c = b.api.add(1000);
+    c.chunks = {{10000, cmd({"SET", "k", "v"})}};
+    b.run();
+    ASSERT_EQ(b.srv->records().size(), 1u);
+    const request_record& r = b.srv->records()[0];
+    EXPECT_EQ(c.received, "+OK\r\n");
+    EXPECT_DOUBLE_EQ(ph(r, phase::lookup), 200 + 400);
+    EXPECT_DOUBLE_EQ(ph(r, phase::write), 1000);   // memory_aof's charges
+    EXPECT_DOUBLE_EQ(ph(r, phase::fsync), 20000);
+    EXPECT_DOUBLE_EQ(ph(r, phase::other), 2 * (50 + 10) + 25);
+    b.expect_time_adds_up();
+}
+
 // Group commit: the SETs of one iteration share one write and one sync, before either reply.
 TEST(redis_server, group_commit_shares_one_write_and_sync)
 {
