@@ -87,10 +87,8 @@ redis_testbed::redis_testbed(const cfg::config& c, const redis_setup& setup)
     m_clients.resize(hosts);
     for (unsigned i = 0; i < hosts; ++i) {
         client_side& cs = m_clients[i];
-        const std::string name = "client" + std::to_string(i);
-        cs.h = std::make_unique<host>(name, c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
-        cs.cable = plug_into_switch(c, *cs.h, *m_switch, 1 + i, name + "_cable");
-        cs.h->core->spawn(name + "_main", [this, i] { client_main(i); });
+        cs.net = add_client_host(c, m_costs, *m_switch, i);
+        cs.net.h->core->spawn("client" + std::to_string(i) + "_main", [this, i] { client_main(i); });
     }
     m_server->core->spawn("redis_server", [this] { server_main(); });
 }
@@ -115,6 +113,11 @@ void redis_testbed::server_main()
     // The clients' addresses are configured, not resolved: a burst of 64 handshakes would otherwise
     // overflow the unresolved-neighbour queue while the first ARP request is out, and the lost
     // SYN-ACKs cost the clients a second each (TCP's initial retransmission timeout).
+    auto add_client_arp = [this](os::net::net_stack& st) {
+        for (unsigned i = 0; i < m_clients.size(); ++i)
+            st.add_static_arp(nth_ip(m_cfg, "platform.tenants.client_ip_base", i),
+                              nth_mac(m_cfg, "platform.tenants.client_mac_base", i));
+    };
     os::net::stream_api* api = nullptr;
     workloads::redis::aof_backend* aof = nullptr;
     if (m_setup.path == redis_path::linux_kernel) {
@@ -122,9 +125,7 @@ void redis_testbed::server_main()
                                                                  linux_params_of(m_cfg));
         m_linux->boot();
         m_linux->enable_tcp(tp, tcp_seed);
-        for (unsigned i = 0; i < m_clients.size(); ++i)
-            m_linux->stack().add_static_arp(nth_ip(m_cfg, "platform.tenants.client_ip_base", i),
-                                            nth_mac(m_cfg, "platform.tenants.client_mac_base", i));
+        add_client_arp(m_linux->stack());
         // The kernel's network driver does not map its buffers in the IOMMU (the PF passes through);
         // its storage driver does (vsic_setup maps the block layer's pages for the controller).
         m_server->kernel_iommu().attach_pass_through(models::nic_pf_rid, linux_nic_domain);
@@ -153,9 +154,7 @@ void redis_testbed::server_main()
         m_server_dp = std::make_unique<os::dataplane::dataplane>(core, grant, dpp);
         m_server_dp->init();
         m_server_dp->enable_tcp(tp, tcp_seed);
-        for (unsigned i = 0; i < m_clients.size(); ++i)
-            m_server_dp->stack().add_static_arp(nth_ip(m_cfg, "platform.tenants.client_ip_base", i),
-                                                        nth_mac(m_cfg, "platform.tenants.client_mac_base", i));
+        add_client_arp(m_server_dp->stack());
         m_posix = std::make_unique<os::dataplane::posix_sockets>(*m_server_dp);
         m_arrakis_storage = std::make_unique<arrakis_storage>();
         m_arrakis_storage->boot(*m_server, "redis_aof", static_cast<uint64_t>(m_cfg.get_int("workload.redis.log_vsa_kb")) * 1024);
@@ -179,10 +178,10 @@ void redis_testbed::server_main()
 void redis_testbed::client_main(unsigned i)
 {
     client_side& cs = m_clients[i];
-    os::cpu_core& core = *cs.h->core;
+    os::cpu_core& core = *cs.net.h->core;
     // The client's rings are the dataplane's configured ones: they must hold the replies of every
     // connection's outstanding request.
-    cs.dp = start_client_dataplane(*cs.h, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
+    cs.dp = start_client_dataplane(*cs.net.h, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
                                    nth_ip(m_cfg, "platform.tenants.client_ip_base", i), dataplane_params_of(m_cfg));
     os::net::tcp_layer& tcp = cs.dp->enable_tcp(os::net::tcp_layer::params_of(m_cfg), derive_seed(m_setup.seed, fmt::format("redis/client_tcp/{}", i)));
     // The server's address is configured, not resolved (a load generator starts at once).
@@ -305,7 +304,7 @@ nlohmann::json redis_testbed::counters()
     j["switch_drops"] = m_switch->dropped();
     uint64_t client_nic_drops = 0;
     for (const client_side& cs : m_clients) {
-        const nic::e10k_stats& k = cs.h->nic->stats();
+        const nic::e10k_stats& k = cs.net.h->nic->stats();
         client_nic_drops += k.rx_buffer_overflow + k.rx_no_descriptor + k.rx_queue_disabled + k.rx_buffer_too_small;
     }
     j["client_nic_drops"] = client_nic_drops;

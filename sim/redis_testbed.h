@@ -70,7 +70,7 @@ public:
     bool clients_started() const;
     // Connections the clients have opened or given up so far.
     uint64_t connections_settled() const;
-    host& client_host(unsigned i) { return *m_clients.at(i).h; }
+    host& client_host(unsigned i) { return *m_clients.at(i).net.h; }
     // The AOF as a replay after the run would read it: the file's synced bytes, or the log's
     // durable entries (Arrakis/P's, or the raw device's on the Linux-like path).
     std::vector<uint8_t> durable_aof() const;
@@ -93,8 +93,7 @@ public:
 
 private:
     struct client_side {
-        std::unique_ptr<host> h;
-        std::unique_ptr<models::net::eth_link> cable;
+        switch_client net;
         std::unique_ptr<os::dataplane::dataplane> dp;
         std::unique_ptr<workloads::redis::client> load;
     };

@@ -76,10 +76,8 @@ tenant_testbed::tenant_testbed(const cfg::config& c, const tenant_setup& setup)
     m_tenants.resize(n);
     for (unsigned i = 0; i < n; ++i) {
         tenant& t = m_tenants[i];
-        const std::string name = "client" + std::to_string(i);
-        t.client = std::make_unique<host>(name, c, m_costs, c.get_int("platform.client.dram_mb") * mb, 0, true);
-        t.cable = plug_into_switch(c, *t.client, *m_switch, 1 + i, name + "_cable");
-        t.client->core->spawn("client_main", [this, i] { client_main(i); });
+        t.net = add_client_host(c, m_costs, *m_switch, i);
+        t.net.h->core->spawn("client_main", [this, i] { client_main(i); });
     }
     m_server->core->spawn("kernel_main", [this] { kernel_main(); }, false);
 }
@@ -214,7 +212,7 @@ void tenant_testbed::serve_kernel_calls()
 void tenant_testbed::attacker_client(unsigned i)
 {
     tenant& t = m_tenants[i];
-    os::cpu_core& core = *t.client->core;
+    os::cpu_core& core = *t.net.h->core;
     const uint16_t port = attacker_client_port;
     t.client_udp->bind(port, [this, &t, &core](os::net::pkt& p, const os::net::udp_meta&) {
         ++m_receipts.datagrams;
@@ -239,7 +237,7 @@ void tenant_testbed::attacker_client(unsigned i)
 void tenant_testbed::client_main(unsigned i)
 {
     tenant& t = m_tenants[i];
-    t.client_dp = start_client_dataplane(*t.client, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
+    t.client_dp = start_client_dataplane(*t.net.h, nth_mac(m_cfg, "platform.tenants.client_mac_base", i),
                                    nth_ip(m_cfg, "platform.tenants.client_ip_base", i));
     t.client_udp = std::make_unique<os::dataplane::native_udp>(*t.client_dp);
     // The server's address is configured, not resolved: a load generator starts at once, and an

@@ -80,7 +80,7 @@ public:
     const workloads::mc::load_generator& client(unsigned i) const { return *m_tenants.at(i).load; }
     const workloads::mc::server* server_app(unsigned i) const { return m_tenants.at(i).app.get(); }
     host& server_host() { return *m_server; }
-    host& client_host(unsigned i) { return *m_tenants.at(i).client; }
+    host& client_host(unsigned i) { return *m_tenants.at(i).net.h; }
     os::linux_path::linux_kernel* linux_kernel() { return m_linux.get(); }
     os::kernel::control_plane* control_plane() { return m_cp.get(); }
     os::dataplane::dataplane* tenant_dataplane(unsigned i) { return m_tenants.at(i).dp.get(); }
@@ -108,8 +108,7 @@ private:
         std::unique_ptr<os::dataplane::posix_sockets> posix;
         std::unique_ptr<workloads::mc::server> app;
         // Its client host
-        std::unique_ptr<host> client;
-        std::unique_ptr<models::net::eth_link> cable;
+        switch_client net;
         std::unique_ptr<os::dataplane::dataplane> client_dp;
         std::unique_ptr<os::dataplane::native_udp> client_udp;
         std::unique_ptr<workloads::mc::load_generator> load;

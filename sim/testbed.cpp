@@ -169,6 +169,16 @@ std::unique_ptr<models::net::eth_link> plug_into_switch(const cfg::config& c, ho
     return cable;
 }
 
+switch_client add_client_host(const cfg::config& c, const os::cost_model& costs, models::net::eth_switch& sw,
+                              unsigned i)
+{
+    const std::string name = "client" + std::to_string(i);
+    switch_client sc;
+    sc.h = std::make_unique<host>(name, c, costs, static_cast<uint64_t>(c.get_int("platform.client.dram_mb")) << 20, 0, true);
+    sc.cable = plug_into_switch(c, *sc.h, sw, 1 + i, name + "_cable");
+    return sc;
+}
+
 host::~host() = default;
 
 storage::storage_ctrl& host::storage_controller()

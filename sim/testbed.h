@@ -89,6 +89,14 @@ std::unique_ptr<models::net::eth_switch> make_switch(const cfg::config& c, unsig
 // the cable faults platform.link.* set (seeded by the name).
 std::unique_ptr<models::net::eth_link> plug_into_switch(const cfg::config& c, host& h, models::net::eth_switch& sw,
                                                         unsigned port, const std::string& name);
+// Client host i of a server's switch: "client<i>" (platform.client.dram_mb, no VFs, IOMMU in
+// pass-through) on port 1 + i, the server having port 0, by its cable "client<i>_cable".
+struct switch_client {
+    std::unique_ptr<host> h;
+    std::unique_ptr<models::net::eth_link> cable;
+};
+switch_client add_client_host(const cfg::config& c, const os::cost_model& costs, models::net::eth_switch& sw,
+                              unsigned i);
 
 // The drivers' parameters as the config sets them.
 os::linux_path::linux_params linux_params_of(const cfg::config& c);

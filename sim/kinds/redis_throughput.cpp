@@ -201,16 +201,11 @@ nlohmann::json write_report(const cfg::config& c, const std::vector<column_outpu
     }
     summary["columns"] = cols;
     const fs::path out(out_dir);
-    {
-        std::ofstream f(out / "summary.json");
-        f << summary.dump(2) << "\n";
-    }
-    {
-        std::ofstream f(out / "table.md");
-        f << "Throughput (thousands of requests per second; σ over the window's slices):\n\n"
-          << render_table(table) << "\nWhat limits each point (shares of the measurement window):\n\n"
-          << render_table(limits);
-    }
+    std::ofstream(out / "summary.json") << summary.dump(2) << "\n";
+    std::ofstream(out / "table.md") << "Throughput (thousands of requests per second; σ over the window's slices):\n\n"
+                                    << render_table(table)
+                                    << "\nWhat limits each point (shares of the measurement window):\n\n"
+                                    << render_table(limits);
     return summary;
 }
 
