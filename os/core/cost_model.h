@@ -35,6 +35,12 @@ struct primitive {
     bool returns_to_user = false;  // ends in a return to user mode (SYSRET, IRET)
 };
 
+// When state was last touched, for cpu_core::touch_resident: the core's count of lines brought into
+// the LLC at that time.
+struct llc_stamp {
+    double fills = -1;   // < 0: never touched
+};
+
 struct cost_model {
     // CPU and memory hierarchy
     double freq_ghz = 2.2;
@@ -52,6 +58,14 @@ struct cost_model {
     double c2c_line_ns = 0;         // a line another core modified (a descriptor or doorbell it wrote)
     double c2c_stream_line_ns = 0;  // each further line of a buffer another core wrote, read in sequence
                                     // (prefetched: the copy loop's own cost is copy_byte_cycles)
+    double llc_mb = 0;              // last-level cache: what state left alone stays resident against
+    // Per-connection state that only the LLC can hold between a connection's turns (cpu_core's
+    // touch_resident): the lines of it each path touches.
+    double l_sock_tx_lines = 0;     // Linux: tcp_sock's send side (tcp_sendmsg, tcp_clean_rtx_queue)
+    double l_sock_rx_lines = 0;     // Linux: tcp_sock's receive side (tcp_rcv_established, tcp_recvmsg)
+    double l_epitem_lines = 0;      // Linux: the epitem, the file and tcp_poll's fields
+    double a_pcb_tx_lines = 0;      // Arrakis/P: the library's PCB, send side
+    double a_pcb_rx_lines = 0;      // Arrakis/P: the library's PCB, receive side
 
     // Linux-like kernel path
     primitive l_irq_entry, l_irq_exit, l_napi_poll, l_rx_desc, l_rx_refill, l_skb_alloc, l_eth_rx,

@@ -1,5 +1,6 @@
 #include "os/core/cpu_core.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "sim/fast_time.h"
@@ -293,6 +294,21 @@ void cpu_core::touch_dma_lines(category c, unsigned lines, bool dca, bool sequen
 {
     const double per = dca ? m_costs.llc_line_ns : sequential ? m_costs.dram_stream_line_ns : m_costs.dram_line_ns;
     charge_ns(c, lines * per);
+    llc_fill(lines);
+}
+
+void cpu_core::touch_resident(category c, llc_stamp& s, double lines, bool sequential)
+{
+    if (lines <= 0)
+        return;
+    double missing = 1;
+    if (s.fills >= 0) {
+        const double llc_lines = m_costs.llc_mb * 1024 * 1024 / cache_line_bytes;
+        missing = -std::expm1((m_llc_fills - s.fills) * std::log1p(-1.0 / llc_lines));
+    }
+    charge_ns(c, lines * missing * (sequential ? m_costs.dram_stream_line_ns : m_costs.dram_line_ns));
+    m_llc_fills += lines * missing;
+    s.fills = m_llc_fills;
 }
 
 void cpu_core::copy(category c, size_t bytes)
@@ -305,6 +321,7 @@ void cpu_core::copy_dram(category c, size_t bytes)
     const double loop = m_costs.ns(m_costs.copy_byte_cycles * static_cast<double>(bytes));
     const double stream = lines_of(bytes) * m_costs.dram_stream_line_ns;
     charge_ns(c, m_costs.dram_line_ns + m_costs.ns(m_costs.copy_call_cycles) + std::max(loop, stream));
+    llc_fill(lines_of(bytes));
 }
 
 void cpu_core::sync()

@@ -84,6 +84,15 @@ public:
     // or memory the allocator hands back after a long time written): the first line's DRAM latency,
     // then the slower of the copy loop and the DRAM stream the prefetcher keeps up.
     void copy_dram(category c, size_t bytes);
+    // State a path comes back to after a while (one connection's, of many) is in the LLC only if
+    // what the core brought into the LLC since did not evict it: with N lines of LLC and F lines
+    // brought in since the last touch, each of its lines survives with probability (1 - 1/N)^F
+    // (random replacement). The touch pays `lines` times the missing share at DRAM latency.
+    // A `sequential` buffer's missing lines stream in behind the prefetcher (dram_stream_line_ns).
+    void touch_resident(category c, llc_stamp& s, double lines, bool sequential = false);
+    // `lines` new lines came into the LLC (a copy from DRAM, DMA'd data, memory first written).
+    void llc_fill(double lines) { m_llc_fills += lines; }
+    double llc_fills() const { return m_llc_fills; }
     sc_core::sc_time local_time() const { return m_qk.get_current_time(); }
     void sync();
     // The process-context working set is lost (address-space switch, deep idle): those paths pay
@@ -160,6 +169,7 @@ private:
     uint32_t m_warm_epoch = 1;             // process-context paths ran in this epoch are warm
     bool m_cold_pending = false;
     std::vector<uint32_t> m_returned;      // per primitive: the return to user mode it last ran after
+    double m_llc_fills = 0;                // lines brought into the LLC by this core's work
     uint32_t m_return_epoch = 0;           // returns from the kernel to user mode so far
     double m_user_since_return = 0;        // user code's cycles since the last return
     irq_handler m_irq_handler;

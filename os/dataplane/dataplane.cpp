@@ -109,8 +109,10 @@ net::tcp_layer& dataplane::enable_tcp(const net::tcp_params& params, uint64_t se
 {
     if (m_tcp)
         throw std::logic_error("dataplane: TCP enabled twice");
-    const net::tcp_costs tc{category::net_stack_in, category::net_stack_out, &m_c.a_tcp_rx, &m_c.a_tcp_tx,
-                            &m_c.a_tcp_timer, &m_c.a_tcp_ack, m_params.tcp_software_checksum, dca};
+    net::tcp_costs tc{category::net_stack_in, category::net_stack_out, &m_c.a_tcp_rx, &m_c.a_tcp_tx,
+                      &m_c.a_tcp_timer, &m_c.a_tcp_ack, m_params.tcp_software_checksum, dca};
+    tc.state_tx_lines = m_c.a_pcb_tx_lines;
+    tc.state_rx_lines = m_c.a_pcb_rx_lines;
     net::tcp_params tp = params;
     tp.adaptive_ack = false;   // the library's lwIP-like TCP delays every ACK it does not owe at once
     m_tcp = std::make_unique<net::tcp_layer>(*m_stack, tp, tc, seed);

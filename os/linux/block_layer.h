@@ -51,6 +51,7 @@ public:
     // fs_env
     void run(category c, const primitive& p) override { m_core.run(c, p); }
     void copy_from_user(size_t bytes) override;
+    void touch_fresh(size_t bytes) override { m_core.llc_fill(lines_of(bytes)); }
     void submit_write(uint64_t block, uint32_t count, io_kind kind) override;
     void submit_flush() override;
     void wait_io() override;

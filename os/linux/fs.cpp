@@ -137,6 +137,10 @@ void file_system::vfs_write(fs_env& env, fs_inode& f, uint64_t offset, size_t le
         f.dirty_pages.insert(lb);
     }
     env.copy_from_user(len);
+    // Past the end of the file the blocks are new: written (and the rest of a block zeroed) for
+    // the first time.
+    if (offset + len > f.size)
+        env.touch_fresh(offset + len - std::max(offset, f.size));
     env.run(category::fs, *m_c.write_end);   // block_write_end: page and buffers dirty
     if (offset + len > f.size)
         f.size = offset + len;
@@ -250,7 +254,8 @@ private:
 
 class journal {
 public:
-    journal(uint64_t start, uint32_t blocks) : m_start(start), m_blocks(blocks) {}
+    journal(uint64_t start, uint32_t blocks, uint32_t block_bytes)
+        : m_start(start), m_blocks(blocks), m_block_bytes(block_bytes) {}
 
     // get_write_access + dirty_metadata: the buffer joins the running transaction.
     void dirty(fs_env& env, const fs_costs& c, uint64_t block)
@@ -279,6 +284,8 @@ public:
             env.run(category::fs, *c.jbd_block);
         if (m_used + n + descriptors + 1 > m_blocks / 2)
             checkpoint(env, c, st);
+        // jbd2_journal_get_descriptor_buffer clears each descriptor block and the commit block.
+        env.touch_fresh(static_cast<size_t>(descriptors + 1) * m_block_bytes);
         write_journal(env, st, n + descriptors);
         env.wait_io();
         // The commit block goes as WRITE_FLUSH_FUA: the block layer's flush sequence (blk-flush.c)
@@ -324,6 +331,7 @@ private:
 
     uint64_t m_start;
     uint32_t m_blocks;
+    uint32_t m_block_bytes;
     uint32_t m_head = 1;       // block 0 is the journal superblock
     uint32_t m_used = 0;
     std::set<uint64_t> m_running;
@@ -340,7 +348,7 @@ uint64_t journal_start(const fs_geometry& g)
 class journaled_fs : public file_system {
 protected:
     journaled_fs(const fs_geometry& g, const fs_costs& c)
-        : file_system(g, c, 2), m_journal(journal_start(g), g.journal_blocks)
+        : file_system(g, c, 2), m_journal(journal_start(g), g.journal_blocks, g.block_bytes)
     {
         for (uint64_t b = journal_start(g); b < journal_start(g) + g.journal_blocks; ++b)
             m_alloc.alloc(b);

@@ -31,6 +31,9 @@ struct fs_env {
     virtual ~fs_env() = default;
     virtual void run(category c, const primitive& p) = 0;
     virtual void copy_from_user(size_t bytes) = 0;
+    // The CPU wrote `bytes` of memory that was in no cache (a page-cache block first written, a
+    // journal block it cleared): that many new lines came into the LLC.
+    virtual void touch_fresh(size_t bytes) = 0;
     // Starts a write of `count` file-system blocks from `block` (a bio); returns at once.
     virtual void submit_write(uint64_t block, uint32_t count, io_kind kind) = 0;
     // A cache flush (REQ_FLUSH) queued behind the writes submitted so far.

@@ -480,6 +480,8 @@ void linux_kernel::enable_tcp(const net::tcp_params& params, uint64_t seed)
     tc.tx_segment = &m_c.l_tcp_tx;
     tc.ack = &m_c.l_tcp_ack;
     tc.timer = &m_c.l_tcp_timer;
+    tc.state_tx_lines = m_c.l_sock_tx_lines;
+    tc.state_rx_lines = m_c.l_sock_rx_lines;
     m_tcp = std::make_unique<net::tcp_layer>(*m_stack, params, tc, seed);
     m_files.attach(*m_tcp);
     m_files.set_callback([this](int epfd, bool queued) { ep_callback(epfd, queued); });
@@ -614,6 +616,8 @@ int linux_kernel::epoll_ctl(int epfd, net::epoll_op op, int fd, uint32_t events,
 {
     cpu_core& c = syscall_enter();
     c.run(category::syscall, op == net::epoll_op::mod ? m_c.l_epoll_ctl_mod : m_c.l_epoll_ctl);
+    if (llc_stamp* w = m_files.watch_state(fd))
+        c.touch_resident(category::syscall, *w, m_c.l_epitem_lines);
     return syscall_return(c, m_files.epoll_ctl(epfd, op, fd, events, data));
 }
 
@@ -628,10 +632,11 @@ int linux_kernel::epoll_wait(int epfd, net::epoll_event* events, int max, int64_
     const sc_core::sc_time deadline =
         timeout_ns > 0 ? c.local_time() + sim::ns_to_time(static_cast<double>(timeout_ns)) : sc_core::SC_ZERO_TIME;
     for (;;) {
-        unsigned polled = 0;
-        const int n = m_files.harvest(epfd, events, max, polled);   // -EBADF if closed meanwhile
-        for (unsigned i = 0; i < polled; ++i)
+        const int n = m_files.harvest(epfd, events, max, [&](int fd) {   // -EBADF if closed meanwhile
             c.run(category::scheduler, m_c.l_ep_scan);
+            if (llc_stamp* w = m_files.watch_state(fd))
+                c.touch_resident(category::scheduler, *w, m_c.l_epitem_lines);
+        });
         if (n != 0 || timeout_ns == 0)
             return syscall_return(c, n);
         if (deadline != sc_core::SC_ZERO_TIME && c.local_time() >= deadline)

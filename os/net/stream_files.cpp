@@ -221,12 +221,30 @@ int stream_files::epoll_ctl(int epfd, epoll_op op, int fd, uint32_t events, uint
 int stream_files::harvest(int epfd, epoll_event* events, int max, unsigned& polled)
 {
     polled = 0;
+    return harvest(epfd, events, max, [&polled](int) { ++polled; });
+}
+
+int stream_files::harvest(int epfd, epoll_event* events, int max, const std::function<void(int fd)>& each)
+{
     epoll_set* ep = epoll(epfd);
     if (ep == nullptr)
         return get(epfd) ? -EINVAL : -EBADF;
     if (max <= 0)
         return -EINVAL;
-    return ep->harvest(events, max, [this](int fd) { return poll(fd); }, polled);
+    unsigned polled = 0;
+    return ep->harvest(
+        events, max,
+        [&](int fd) {
+            each(fd);
+            return poll(fd);
+        },
+        polled);
+}
+
+llc_stamp* stream_files::watch_state(int fd)
+{
+    file* f = get(fd);
+    return f ? &f->watch : nullptr;
 }
 
 uint32_t stream_files::poll(int fd) const

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "os/core/accounting.h"
+#include "os/core/cost_model.h"
 #include "os/net/epoll_set.h"
 #include "os/net/stream_api.h"
 #include "os/net/tcp.h"
@@ -53,6 +54,11 @@ public:
     epoll_set* epoll(int epfd);
     // One ep_send_events pass over `epfd`'s ready list; `polled` counts the descriptors polled.
     int harvest(int epfd, epoll_event* events, int max, unsigned& polled);
+    // The same, telling `each` every descriptor it polled.
+    int harvest(int epfd, epoll_event* events, int max, const std::function<void(int fd)>& each);
+    // The watch state of descriptor `fd` (its epoll registration, the file, what poll reads), for
+    // the LLC residency of what a report or an epoll_ctl touches; nullptr for no descriptor.
+    llc_stamp* watch_state(int fd);
 
     // tcp_poll: the socket's readiness, ep:: bits (0 for what is not a socket).
     uint32_t poll(int fd) const;
@@ -68,6 +74,7 @@ private:
         tcp_id id = 0;                // listener or connection
         std::unique_ptr<epoll_set> ep;
         std::vector<int> watchers;    // epoll instances this descriptor is registered with
+        llc_stamp watch;              // last touch of its registration and poll state
     };
     file* get(int fd);
     const file* get(int fd) const;

@@ -54,6 +54,7 @@ struct tcp_layer::impl {
         // addressing
         ipv4_addr rip;
         uint16_t rport = 0, lport = 0;
+        llc_stamp tx_state, rx_state;   // the state's last touches (costs.state_*_lines)
         // send side (RFC 9293 section 3.3.1)
         tcp_seq iss = 0, snd_una = 0, snd_nxt = 0, snd_max = 0, snd_wl1 = 0, snd_wl2 = 0;
         uint32_t snd_wnd = 0, max_snd_wnd = 0;
@@ -1022,6 +1023,7 @@ void tcp_layer::impl::process_ack(conn& c, const tcp_header& h, uint32_t data_le
     const bool syn_or_fin = h.flags & (tcp_flag::syn | tcp_flag::fin);
     if (seq_gt(h.ack, c.snd_una) && seq_leq(h.ack, c.snd_max)) {
         const uint32_t acked = h.ack - c.snd_una;
+        stack.core().touch_resident(costs.in, c.tx_state, costs.state_tx_lines);
         if (seq_gt(h.ack, c.sbuf_seq) && c.slen > 0) {
             const uint32_t gone = std::min<uint32_t>(h.ack - c.sbuf_seq, static_cast<uint32_t>(c.slen));
             c.shead = (c.shead + gone) % c.sbuf.size();
@@ -1137,6 +1139,7 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     }
     // Starts at 536 (as Linux's tcp_initialize_rcv_mss), so small requests do not count as full.
     c.rcv_mss = std::min<uint32_t>(std::max<uint32_t>({c.rcv_mss, len, tcp_default_mss}), p.mss);
+    stack.core().touch_resident(costs.in, c.rx_state, costs.state_rx_lines);
     if (p.adaptive_ack)
         event_data_recv(c);
     const bool filled_gap = !c.ooo.empty();
@@ -1331,6 +1334,7 @@ size_t tcp_layer::send(tcp_id id, const uint8_t* data, size_t len)
     if (s != tcp_state::established && s != tcp_state::close_wait)
         return 0;
     impl::hold g(*m_impl, *c);
+    m_stack.core().touch_resident(m_impl->costs.out, c->tx_state, m_impl->costs.state_tx_lines);
     const size_t n = std::min<size_t>(len, m_impl->p.snd_buf - c->slen);
     if (c->slen + n > c->sbuf.size())
         m_impl->grow_send_buffer(*c, c->slen + n);
@@ -1352,6 +1356,8 @@ size_t tcp_layer::recv(tcp_id id, uint8_t* buf, size_t len)
     if (!c || c->listener)
         return 0;
     impl::hold g(*m_impl, *c);
+    if (!c->rq.empty())
+        m_stack.core().touch_resident(m_impl->costs.in, c->rx_state, m_impl->costs.state_rx_lines);
     size_t done = 0;
     const request_id handed_before = c->last_request;
     request_id prev = no_request;
@@ -1386,6 +1392,7 @@ bool tcp_layer::recv_buffer(tcp_id id, pkt& p)
     if (!c || c->listener || c->rq.empty())
         return false;
     impl::hold g(*m_impl, *c);
+    m_stack.core().touch_resident(m_impl->costs.in, c->rx_state, m_impl->costs.state_rx_lines);
     p = c->rq.front();
     c->rq.pop_front();
     c->rq_bytes -= p.len;

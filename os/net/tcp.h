@@ -68,6 +68,11 @@ struct tcp_costs {
     // that later takes them out.
     bool software_checksum = false;
     bool dma_in_llc = false;   // where the driver's device put received frames: the LLC (DCA) or DRAM
+    // Lines of one connection's state its send side (a send, the ACK of what it sent) and its
+    // receive side (a data segment's input, a recv) touch: among many connections they are found
+    // in the LLC or not (cpu_core::touch_resident).
+    double state_tx_lines = 0;
+    double state_rx_lines = 0;
 };
 
 // A connection or a listener; 0 is no connection.

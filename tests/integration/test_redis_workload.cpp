@@ -120,7 +120,9 @@ struct redis_bench {
             EXPECT_GT(rec.ns[static_cast<unsigned>(phase::recv)], 0);
             EXPECT_GT(rec.ns[static_cast<unsigned>(phase::send)], 0);
             if (rec.kind == request_kind::set) {
-                EXPECT_GE(rec.ns[static_cast<unsigned>(phase::fsync)], 5000 - 1e-6);
+                // Within the clock's resolution (1 ps): interrupt work taken out of the span is
+                // counted unrounded.
+                EXPECT_GE(rec.ns[static_cast<unsigned>(phase::fsync)], 5000 - 1e-3);
             }
         }
         // The iteration running when the simulation stopped is not counted in loop_ns.

@@ -489,7 +489,9 @@ struct load_run {
 
 // One request at a time. On Linux the server sleeps between requests, so its calls run cold: no
 // cheaper than Table 2's read columns (recv 0.98, send 3.17 us, measured warm under load by the
-// redis_breakdown regression), and dearer by no more than the paths' cold footprints. Arrakis/P
+// redis_breakdown regression) less what a socket's state costs there when the LLC lost it among
+// 1,600 connections (about 0.1 us of send; one connection's stays resident), and dearer by no more
+// than the paths' cold footprints. Arrakis/P
 // polls and stays warm: its calls cost Table 2's 0.29 and 0.71 us.
 TEST(stream_sockets, call_times_linux)
 {
@@ -497,7 +499,7 @@ TEST(stream_sockets, call_times_linux)
     EXPECT_GT(l.b.server.core->interrupts_taken(), load_measured);
     EXPECT_GE(l.busy_us(row_recv), 0.98);
     EXPECT_LE(l.busy_us(row_recv), 1.6);
-    EXPECT_GE(l.busy_us(row_send), 3.17);
+    EXPECT_GE(l.busy_us(row_send), 3.17 - 0.1);
     EXPECT_LE(l.busy_us(row_send), 4.0);
     // The request's receive processing and the wake-up are inside epoll_wait.
     EXPECT_GT(l.busy_us(row_epoll), 2.0);

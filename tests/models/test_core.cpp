@@ -2,6 +2,7 @@
 // blocks lets the core idle until an interrupt wakes it, with the idle time, the C-state exit and
 // the switch back each where they belong; two tasks hand the core to each other; a poller sleeps
 // on a watched range and wakes when a DMA write there lands. Times are asserted exactly.
+#include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -251,6 +252,46 @@ TEST(core, user_code_is_slowed_once_after_each_return_from_the_kernel)
     ASSERT_EQ(t.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i)
         EXPECT_NEAR(t[i], want[i], 1e-6) << "lap " << i;
+}
+
+// State a path comes back to is in the LLC as far as the lines brought in since its last touch left
+// it there: each line survives F fills of an N-line LLC with probability (1 - 1/N)^F.
+TEST(core, resident_state_misses_by_what_was_brought_in_since)
+{
+    core_bench b;
+    b.costs.llc_mb = 1000.0 * os::cache_line_bytes / (1024 * 1024);   // 1,000 lines
+    b.costs.dram_line_ns = 80;
+    b.costs.dram_stream_line_ns = 20;
+    os::llc_stamp conn, buffer;
+    std::vector<double> t;
+    std::vector<double> fills;
+    auto lap = [&](const std::function<void()>& f) {
+        const sc_time before = b.core.local_time();
+        f();
+        t.push_back((b.core.local_time() - before).to_seconds() * 1e9);
+        fills.push_back(b.core.llc_fills());
+    };
+    const double survive = std::pow(1 - 1.0 / 1000, 1000);
+    b.core.spawn("t", [&] {
+        lap([&] { b.core.touch_resident(category::app, conn, 10); });         // never touched: 10 x 80
+        lap([&] { b.core.touch_resident(category::app, conn, 10); });         // nothing came in since
+        lap([&] { b.core.copy_dram(category::app, 64 * 600); });              // 600 lines come in
+        lap([&] { b.core.touch_dma_lines(category::app, 400, true, true); }); // 400 more
+        lap([&] { b.core.touch_resident(category::app, conn, 10); });         // 1,000 fills since
+        lap([&] { b.core.touch_resident(category::app, buffer, 5, true); });  // a buffer, streamed
+    });
+    sc_start(ns(100000));
+    ASSERT_EQ(t.size(), 6u);
+    EXPECT_NEAR(t[0], 800, 1e-3);
+    EXPECT_NEAR(t[1], 0, 1e-3);
+    EXPECT_NEAR(t[4], 10 * (1 - survive) * 80, 1e-3);
+    EXPECT_NEAR(t[5], 5 * 20, 1e-3);
+    // The fill count: the first touch's 10 lines, the copy's 600, the DMA'd 400, the lines missed.
+    EXPECT_DOUBLE_EQ(fills[0], 10);
+    EXPECT_DOUBLE_EQ(fills[1], 10);
+    EXPECT_DOUBLE_EQ(fills[3], 1010);
+    EXPECT_NEAR(fills[4], 1010 + 10 * (1 - survive), 1e-9);
+    EXPECT_NEAR(fills[5], fills[4] + 5, 1e-9);
 }
 
 // Drivers of several devices share a core: each claims its vectors; the rest go to the default.

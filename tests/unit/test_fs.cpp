@@ -22,6 +22,7 @@ struct recording_env : fs_env {
     explicit recording_env(const cost_model& m) : model(m) {}
     void run(category, const primitive& p) override { ran.push_back(&p); }
     void copy_from_user(size_t bytes) override { copied += bytes; }
+    void touch_fresh(size_t bytes) override { fresh += bytes; }
     void submit_write(uint64_t block, uint32_t count, io_kind kind) override { log.push_back({"w", block, count, kind}); }
     void submit_flush() override { log.push_back({"f"}); }
     void wait_io() override { log.push_back({"wait"}); }
@@ -46,6 +47,7 @@ struct recording_env : fs_env {
     std::vector<const primitive*> ran;
     std::vector<io_rec> log;
     size_t copied = 0;
+    size_t fresh = 0;   // bytes first written (touch_fresh)
 };
 
 struct fs_bench {
