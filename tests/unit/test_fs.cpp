@@ -41,7 +41,7 @@ struct recording_env : fs_env {
                 n += r.count;
         return n;
     }
-    void clear() { ran.clear(); log.clear(); copied = 0; }
+    void clear() { ran.clear(); log.clear(); copied = 0; fresh = 0; }
 
     const cost_model& model;
     std::vector<const primitive*> ran;
@@ -173,6 +173,22 @@ TEST(fs_ext4, delayed_allocation_happens_at_fsync)
     b.fs->fsync(env, *b.f);
     EXPECT_EQ(env.ran_count(b.m.fs_ext4_mballoc), 0u);   // the block is there already
     EXPECT_EQ(env.writes(io_kind::journal), 3u);          // descriptor + inode + commit
+}
+
+// What the CPU writes for the first time comes into the LLC: bytes past the file's end (a rewrite
+// inside it does not), and the descriptor and commit blocks jbd2 clears at each commit.
+TEST(fs_ext4, first_written_memory_is_counted_for_the_llc)
+{
+    fs_bench b(fs_kind::ext4);
+    recording_env env(b.m);
+    b.fs->write(env, *b.f, 0, 1000);
+    EXPECT_EQ(env.fresh, 1000u);
+    b.fs->write(env, *b.f, 500, 1000);   // 500 bytes over the old end
+    EXPECT_EQ(env.fresh, 1500u);
+    b.fs->write(env, *b.f, 0, 200);      // inside the file
+    EXPECT_EQ(env.fresh, 1500u);
+    b.fs->fsync(env, *b.f);
+    EXPECT_EQ(env.fresh, 1500u + 2 * 1024);   // one descriptor block and the commit block
 }
 
 TEST(fs_btrfs, fsync_writes_data_elsewhere_the_log_tree_and_the_superblock)
