@@ -297,7 +297,7 @@ void cpu_core::touch_dma_lines(category c, unsigned lines, bool dca, bool sequen
     llc_fill(lines);
 }
 
-void cpu_core::touch_resident(category c, llc_stamp& s, double lines, bool sequential)
+void cpu_core::touch_resident(category c, llc_stamp& s, double lines)
 {
     if (lines <= 0)
         return;
@@ -306,7 +306,7 @@ void cpu_core::touch_resident(category c, llc_stamp& s, double lines, bool seque
         const double llc_lines = m_costs.llc_mb * 1024 * 1024 / cache_line_bytes;
         missing = -std::expm1((m_llc_fills - s.fills) * std::log1p(-1.0 / llc_lines));
     }
-    charge_ns(c, lines * missing * (sequential ? m_costs.dram_stream_line_ns : m_costs.dram_line_ns));
+    charge_ns(c, lines * missing * m_costs.dram_line_ns);
     m_llc_fills += lines * missing;
     s.fills = m_llc_fills;
 }

@@ -88,8 +88,7 @@ public:
     // what the core brought into the LLC since did not evict it: with N lines of LLC and F lines
     // brought in since the last touch, each of its lines survives with probability (1 - 1/N)^F
     // (random replacement). The touch pays `lines` times the missing share at DRAM latency.
-    // A `sequential` buffer's missing lines stream in behind the prefetcher (dram_stream_line_ns).
-    void touch_resident(category c, llc_stamp& s, double lines, bool sequential = false);
+    void touch_resident(category c, llc_stamp& s, double lines);
     // `lines` new lines came into the LLC (a copy from DRAM, DMA'd data, memory first written).
     void llc_fill(double lines) { m_llc_fills += lines; }
     double llc_fills() const { return m_llc_fills; }

@@ -170,10 +170,7 @@ int posix_sockets::epoll_wait(int epfd, net::epoll_event* events, int max, int64
         timeout_ns > 0 ? m_core.local_time() + sim::ns_to_time(static_cast<double>(timeout_ns)) : sc_core::SC_ZERO_TIME;
     for (;;) {
         m_dp.poll();
-        unsigned polled = 0;
-        const int n = f.harvest(epfd, events, max, polled);
-        for (unsigned i = 0; i < polled; ++i)
-            m_core.run(category::scheduler, m_c.a_epoll_scan);
+        const int n = f.harvest(epfd, events, max, [&](int) { m_core.run(category::scheduler, m_c.a_epoll_scan); });
         if (n != 0 || timeout_ns == 0)
             return n;
         if (f.epoll(epfd)->has_queued() || m_dp.rx_ready())

@@ -137,13 +137,13 @@ void file_system::vfs_write(fs_env& env, fs_inode& f, uint64_t offset, size_t le
         f.dirty_pages.insert(lb);
     }
     env.copy_from_user(len);
-    // Past the end of the file the blocks are new: written (and the rest of a block zeroed) for
-    // the first time.
-    if (offset + len > f.size)
-        env.touch_fresh(offset + len - std::max(offset, f.size));
     env.run(category::fs, *m_c.write_end);   // block_write_end: page and buffers dirty
-    if (offset + len > f.size)
+    if (offset + len > f.size) {
+        // Past the end of the file the blocks are new: written (and the rest of a block zeroed)
+        // for the first time.
+        env.touch_fresh(offset + len - std::max(offset, f.size));
         f.size = offset + len;
+    }
 }
 
 void file_system::write_dirty_pages(fs_env& env, fs_inode& f, const std::function<void(uint64_t)>& map)

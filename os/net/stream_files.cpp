@@ -218,12 +218,6 @@ int stream_files::epoll_ctl(int epfd, epoll_op op, int fd, uint32_t events, uint
     return r;
 }
 
-int stream_files::harvest(int epfd, epoll_event* events, int max, unsigned& polled)
-{
-    polled = 0;
-    return harvest(epfd, events, max, [&polled](int) { ++polled; });
-}
-
 int stream_files::harvest(int epfd, epoll_event* events, int max, const std::function<void(int fd)>& each)
 {
     epoll_set* ep = epoll(epfd);

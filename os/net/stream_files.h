@@ -52,9 +52,7 @@ public:
     int epoll_create();
     int epoll_ctl(int epfd, epoll_op op, int fd, uint32_t events, uint64_t data);
     epoll_set* epoll(int epfd);
-    // One ep_send_events pass over `epfd`'s ready list; `polled` counts the descriptors polled.
-    int harvest(int epfd, epoll_event* events, int max, unsigned& polled);
-    // The same, telling `each` every descriptor it polled.
+    // One ep_send_events pass over `epfd`'s ready list, telling `each` every descriptor it polls.
     int harvest(int epfd, epoll_event* events, int max, const std::function<void(int fd)>& each);
     // The watch state of descriptor `fd` (its epoll registration, the file, what poll reads), for
     // the LLC residency of what a report or an epoll_ctl touches; nullptr for no descriptor.

@@ -153,6 +153,10 @@ struct tcp_layer::impl {
         if (prim)
             stack.core().run(cat, *prim);
     }
+    // The connection's send side (by a send, or in input by the ACK of what it sent) or its receive
+    // side, touched: their LLC residency.
+    void touch_tx(conn& c, category cat) { stack.core().touch_resident(cat, c.tx_state, costs.state_tx_lines); }
+    void touch_rx(conn& c) { stack.core().touch_resident(costs.in, c.rx_state, costs.state_rx_lines); }
     void checksum(category cat, uint32_t bytes)
     {
         const cost_model& c = stack.core().costs();
@@ -1023,7 +1027,7 @@ void tcp_layer::impl::process_ack(conn& c, const tcp_header& h, uint32_t data_le
     const bool syn_or_fin = h.flags & (tcp_flag::syn | tcp_flag::fin);
     if (seq_gt(h.ack, c.snd_una) && seq_leq(h.ack, c.snd_max)) {
         const uint32_t acked = h.ack - c.snd_una;
-        stack.core().touch_resident(costs.in, c.tx_state, costs.state_tx_lines);
+        touch_tx(c, costs.in);
         if (seq_gt(h.ack, c.sbuf_seq) && c.slen > 0) {
             const uint32_t gone = std::min<uint32_t>(h.ack - c.sbuf_seq, static_cast<uint32_t>(c.slen));
             c.shead = (c.shead + gone) % c.sbuf.size();
@@ -1139,7 +1143,7 @@ void tcp_layer::impl::take_data(conn& c, pkt& seg, tcp_seq seq, uint32_t len, bo
     }
     // Starts at 536 (as Linux's tcp_initialize_rcv_mss), so small requests do not count as full.
     c.rcv_mss = std::min<uint32_t>(std::max<uint32_t>({c.rcv_mss, len, tcp_default_mss}), p.mss);
-    stack.core().touch_resident(costs.in, c.rx_state, costs.state_rx_lines);
+    touch_rx(c);
     if (p.adaptive_ack)
         event_data_recv(c);
     const bool filled_gap = !c.ooo.empty();
@@ -1334,7 +1338,7 @@ size_t tcp_layer::send(tcp_id id, const uint8_t* data, size_t len)
     if (s != tcp_state::established && s != tcp_state::close_wait)
         return 0;
     impl::hold g(*m_impl, *c);
-    m_stack.core().touch_resident(m_impl->costs.out, c->tx_state, m_impl->costs.state_tx_lines);
+    m_impl->touch_tx(*c, m_impl->costs.out);
     const size_t n = std::min<size_t>(len, m_impl->p.snd_buf - c->slen);
     if (c->slen + n > c->sbuf.size())
         m_impl->grow_send_buffer(*c, c->slen + n);
@@ -1357,7 +1361,7 @@ size_t tcp_layer::recv(tcp_id id, uint8_t* buf, size_t len)
         return 0;
     impl::hold g(*m_impl, *c);
     if (!c->rq.empty())
-        m_stack.core().touch_resident(m_impl->costs.in, c->rx_state, m_impl->costs.state_rx_lines);
+        m_impl->touch_rx(*c);
     size_t done = 0;
     const request_id handed_before = c->last_request;
     request_id prev = no_request;
@@ -1392,7 +1396,7 @@ bool tcp_layer::recv_buffer(tcp_id id, pkt& p)
     if (!c || c->listener || c->rq.empty())
         return false;
     impl::hold g(*m_impl, *c);
-    m_stack.core().touch_resident(m_impl->costs.in, c->rx_state, m_impl->costs.state_rx_lines);
+    m_impl->touch_rx(*c);
     p = c->rq.front();
     c->rq.pop_front();
     c->rq_bytes -= p.len;
