@@ -253,7 +253,7 @@ const prim_def prims[] = {
     {"arrakis.sock_close", &cost_model::a_sock_close, 300, 2, "Arrakis/P close: descriptor and epoll registrations dropped, the TCP layer's close (estimate)"},
     {"arrakis.tcp_recv", &cost_model::a_tcp_recv, 540, 0, "Arrakis/P recv on TCP: descriptor lookup, receive-queue walk, window update bookkeeping (lwIP tcp_recved) (estimate 300; calibrated against Table 2 (arrakis_read recv 0.29 us))"},
     {"arrakis.tcp_send", &cost_model::a_tcp_send, 100, 0, "Arrakis/P send on TCP: descriptor lookup, send-buffer space, segment queueing (lwIP tcp_write) (estimate 300; calibrated with arrakis.tcp_tx against Table 2's Arrakis/P send rows, 0.33 us for a 5-byte reply and 0.71 us for 1 KB)"},
-    {"arrakis.epoll_ctl", &cost_model::a_epoll_ctl, 150, 0, "Arrakis/P epoll_ctl: interest-list entry (estimate)"},
+    {"arrakis.epoll_ctl", &cost_model::a_epoll_ctl, 150, 0, "Arrakis/P epoll_ctl: interest-list entry (estimate; the Arrakis source release's POSIX layer links or unlinks a per-descriptor entry, with no allocation and no waitset work)"},
     {"arrakis.epoll_wait", &cost_model::a_epoll_wait, 60, 0, "Arrakis/P epoll_wait: the call and the ready-list check (estimate)"},
     {"arrakis.epoll_scan", &cost_model::a_epoll_scan, 40, 0, "Arrakis/P epoll_wait per queued descriptor: its readiness from the TCP layer, the event out (estimate)"},
     // Redis 2.8 (workloads/redis): estimates from the code paths at IPC ~1, caches warm; those
