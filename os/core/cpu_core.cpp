@@ -57,8 +57,7 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
             core_of_process()[sc_get_current_process_handle().get_process_object()] = this;
             if (m_current == nullptr) {
                 m_current = &t;
-                if (t.m_user)
-                    m_last_user = &t;
+                load_address_space(t);
                 t.m_state = task::state::running;
             } else {
                 m_runqueue.push_back(&t);
@@ -76,10 +75,7 @@ task& cpu_core::spawn(const std::string& name, std::function<void()> body, bool 
             if (!m_runqueue.empty()) {
                 task* next = m_runqueue.front();
                 m_runqueue.pop_front();
-                if (next->m_user && next != m_last_user) {
-                    make_cold();
-                    m_last_user = next;
-                }
+                load_address_space(*next);
                 m_current = next;
                 next->m_state = task::state::running;
                 next->m_resume.notify(SC_ZERO_TIME);
@@ -140,18 +136,25 @@ void cpu_core::schedule()
     switch_to(*next);
 }
 
+// A user task other than the one whose address space is loaded flushes the TLB. A kernel thread
+// borrows the address space of the task before it (lazy TLB), so switching back to that task
+// reloads nothing.
+void cpu_core::load_address_space(task& next)
+{
+    if (!next.m_user)
+        return;
+    if (&next != m_last_user)
+        make_cold();
+    m_last_user = &next;
+}
+
 // The thread of the current task hands the core to `next` and sleeps until it is switched back to.
 void cpu_core::switch_to(task& next)
 {
     task& me = *m_current;
     run(category::scheduler, m_costs.l_schedule);
     run(category::scheduler, m_costs.l_context_switch);
-    // A new address space: the TLB is flushed. A kernel thread borrows the address space of the
-    // task before it (lazy TLB), so switching back to that task reloads nothing.
-    if (next.m_user && &next != m_last_user)
-        make_cold();
-    if (next.m_user)
-        m_last_user = &next;
+    load_address_space(next);
     me.m_request = m_request;
     sync();
     ++m_switches;

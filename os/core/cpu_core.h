@@ -149,6 +149,7 @@ private:
     double user_pollution(const primitive& p, bool cold);
     sc_core::sc_time mmio_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* bytes);
     void switch_to(task& next);
+    void load_address_space(task& next);
     void enter(task& t);
 
     unsigned m_apic_id;
